@@ -1,0 +1,98 @@
+//! `entente init`: generate a consortium for real, multi-process deployment.
+
+use std::{net::IpAddr, path::PathBuf};
+
+use alloy_primitives::U256;
+use clap::Args;
+use entente_node::{ConsortiumPlan, write_consortium};
+use entente_primitives::LocalSigner;
+use serde::Serialize;
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Number of organisations; each runs one validator (1..=128).
+    #[arg(long)]
+    pub orgs: usize,
+    /// Folder to write the consortium into (must not already hold one).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// EIP-155 chain id.
+    #[arg(long, default_value_t = 20260)]
+    pub chain_id: u64,
+    /// Network name recorded in the chain spec.
+    #[arg(long, default_value = "entente")]
+    pub name: String,
+    /// Funded accounts to generate (their keys go to accounts.json).
+    #[arg(long, default_value_t = 10)]
+    pub accounts: usize,
+    /// Address the nodes bind to.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// p2p port of node0; node i uses this plus i.
+    #[arg(long, default_value_t = 30300)]
+    pub p2p_port: u16,
+    /// JSON-RPC port of node0; node i uses this plus i.
+    #[arg(long, default_value_t = 8545)]
+    pub rpc_port: u16,
+    /// REST API port of node0; node i uses this plus i.
+    #[arg(long, default_value_t = 8645)]
+    pub api_port: u16,
+}
+
+/// A funded account as written to accounts.json.
+#[derive(Serialize)]
+pub struct AccountFile {
+    pub address: String,
+    pub private_key: String,
+}
+
+/// Balance of each generated account: one million ether.
+pub fn dev_balance() -> U256 {
+    U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18))
+}
+
+pub fn run(args: InitArgs) -> anyhow::Result<()> {
+    let accounts: Vec<LocalSigner> = (0..args.accounts).map(|_| LocalSigner::random()).collect();
+    let plan = ConsortiumPlan {
+        name: args.name,
+        chain_id: args.chain_id,
+        orgs: args.orgs,
+        host: args.host,
+        p2p_port: args.p2p_port,
+        rpc_port: args.rpc_port,
+        api_port: args.api_port,
+        funded: accounts
+            .iter()
+            .map(|a| (a.address(), dev_balance()))
+            .collect(),
+        ..ConsortiumPlan::local("entente", args.chain_id, args.orgs)
+    };
+    let consortium = write_consortium(&plan, &args.out)?;
+    let files: Vec<AccountFile> = accounts
+        .iter()
+        .map(|a| AccountFile {
+            address: a.address().to_string(),
+            private_key: a.secret_hex(),
+        })
+        .collect();
+    std::fs::write(
+        args.out.join("accounts.json"),
+        serde_json::to_string_pretty(&files)?,
+    )?;
+    println!("Consortium written to {}", args.out.display());
+    println!("  chain spec: {}", consortium.spec_path.display());
+    println!("  chain id:   {}", consortium.spec.chain_id);
+    for node in &consortium.nodes {
+        println!(
+            "  {}: entente node --config {}   (rpc http://{})",
+            node.name,
+            node.config_path.display(),
+            node.config.rpc.listen
+        );
+    }
+    println!(
+        "  funded accounts and their keys: {}",
+        args.out.join("accounts.json").display()
+    );
+    Ok(())
+}

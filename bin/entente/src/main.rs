@@ -1,0 +1,58 @@
+//! The `entente` command: run a development consortium, generate and run real
+//! deployments, manage keys. Parses the command line, sets up logging and hands off to
+//! `entente-node`.
+
+mod dev;
+mod init;
+mod keys;
+mod run;
+mod telemetry;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "entente",
+    version,
+    about = "A permissioned consortium blockchain with Ethereum-compatible contracts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole consortium of validators on this machine, with funded dev accounts.
+    Dev(dev::DevArgs),
+    /// Generate a consortium: chain spec, validator keys and one config per node.
+    Init(init::InitArgs),
+    /// Run one validator node.
+    Node {
+        /// The node's config.toml (as written by `entente init`).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Generate keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(args) => dev::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Node { config } => run::node(&config),
+        Command::Keys(command) => keys::run(command),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Routes and handlers.
+
+use std::{net::SocketAddr, sync::Arc, sync::atomic::Ordering};
+
+use alloy_primitives::B256;
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, Path, State},
+    routing::get,
+};
+use entente_chainspec::ChainSpec;
+use entente_consensus::{Chain, FinalityStatus};
+use entente_primitives::Block;
+use serde::Serialize;
+
+use crate::{ApiError, metrics, openapi};
+
+/// What the REST handlers read.
+pub struct ApiContext {
+    pub chain: Arc<Chain>,
+    pub status: Arc<FinalityStatus>,
+    pub request_bytes_max: usize,
+}
+
+type Ctx = State<Arc<ApiContext>>;
+
+/// The REST router.
+pub fn router(context: Arc<ApiContext>) -> Router {
+    let limit = context.request_bytes_max;
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::document))
+        .route("/v1/status", get(status))
+        .route("/v1/chain-spec", get(chain_spec))
+        .route("/v1/blocks/{id}", get(block))
+        .route("/v1/blocks/{id}/finalization", get(finalization))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(context)
+}
+
+/// Binds `listen` and serves until the runtime stops. Returns the bound address.
+pub async fn serve(
+    listen: SocketAddr,
+    context: Arc<ApiContext>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), std::io::Error> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let address = listener.local_addr()?;
+    let app = router(context);
+    let handle = tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::error!(%err, "REST server stopped");
+        }
+    });
+    Ok((address, handle))
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    height: u64,
+    finalized_tip: u64,
+}
+
+async fn health(State(ctx): Ctx) -> Result<Json<Health>, ApiError> {
+    let height = ctx
+        .chain
+        .store()
+        .head()?
+        .map(|h| h.height)
+        .unwrap_or_default();
+    Ok(Json(Health {
+        status: "ok",
+        height,
+        finalized_tip: ctx.status.finalized_tip.load(Ordering::Relaxed).max(height),
+    }))
+}
+
+#[derive(Serialize)]
+struct Status {
+    chain_id: u64,
+    name: String,
+    height: u64,
+    head_hash: B256,
+    state_root: B256,
+    validators: usize,
+    faults_tolerated: usize,
+    pooled_transactions: usize,
+    executed_unfinalized_blocks: usize,
+}
+
+async fn status(State(ctx): Ctx) -> Result<Json<Status>, ApiError> {
+    let spec = ctx.chain.spec();
+    let head = ctx
+        .chain
+        .store()
+        .head()?
+        .ok_or_else(|| ApiError::Internal("no genesis".into()))?;
+    Ok(Json(Status {
+        chain_id: spec.chain_id,
+        name: spec.name.clone(),
+        height: head.height,
+        head_hash: head.hash,
+        state_root: head.state_root,
+        validators: spec.validators.len(),
+        faults_tolerated: spec.faults_tolerated(),
+        pooled_transactions: ctx.chain.pool().len(),
+        executed_unfinalized_blocks: ctx.chain.pending_len(),
+    }))
+}
+
+async fn chain_spec(State(ctx): Ctx) -> Json<ChainSpec> {
+    Json((**ctx.chain.spec()).clone())
+}
+
+/// Resolves `latest`, a decimal height or a 0x block hash.
+fn resolve(ctx: &ApiContext, id: &str) -> Result<Block, ApiError> {
+    let store = ctx.chain.store();
+    let not_found = || ApiError::NotFound {
+        what: format!("block {id}"),
+    };
+    if id == "latest" {
+        let head = store.head()?.ok_or_else(not_found)?;
+        return store.block(head.height)?.ok_or_else(not_found);
+    }
+    if let Some(hex) = id.strip_prefix("0x") {
+        let bytes = hex::decode(hex).map_err(|err| ApiError::BadRequest {
+            field: "block id",
+            reason: err.to_string(),
+        })?;
+        if bytes.len() != 32 {
+            return Err(ApiError::BadRequest {
+                field: "block id",
+                reason: "a block hash has 32 bytes".into(),
+            });
+        }
+        return store
+            .block_by_hash(&B256::from_slice(&bytes))?
+            .ok_or_else(not_found);
+    }
+    let height: u64 = id.parse().map_err(|_| ApiError::BadRequest {
+        field: "block id",
+        reason: "use `latest`, a height or a 0x-prefixed hash".into(),
+    })?;
+    store.block(height)?.ok_or_else(not_found)
+}
+
+#[derive(Serialize)]
+struct BlockSummary {
+    number: u64,
+    hash: B256,
+    parent_hash: B256,
+    timestamp_ms: u64,
+    proposer: alloy_primitives::Address,
+    gas_used: u64,
+    gas_limit: u64,
+    tx_root: B256,
+    receipts_root: B256,
+    state_root: B256,
+    transactions: Vec<B256>,
+}
+
+async fn block(State(ctx): Ctx, Path(id): Path<String>) -> Result<Json<BlockSummary>, ApiError> {
+    let block = resolve(&ctx, &id)?;
+    let h = &block.header;
+    Ok(Json(BlockSummary {
+        number: h.height,
+        hash: block.hash(),
+        parent_hash: B256::from(h.parent.0),
+        timestamp_ms: h.timestamp_ms,
+        proposer: h.proposer,
+        gas_used: h.gas_used,
+        gas_limit: h.gas_limit,
+        tx_root: h.tx_root,
+        receipts_root: h.receipts_root,
+        state_root: h.state_root,
+        transactions: block.txs.iter().map(alloy_primitives::keccak256).collect(),
+    }))
+}
+
+#[derive(Serialize)]
+struct FinalizationDoc {
+    number: u64,
+    hash: B256,
+    state_root: B256,
+    /// Commonware encoding of the simplex finalisation (2f+1 ed25519 signatures), hex.
+    certificate: String,
+    /// Namespace the validators signed under.
+    namespace: String,
+    /// The validator public keys (hex) the certificate is checked against.
+    validators: Vec<String>,
+}
+
+async fn finalization(
+    State(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<FinalizationDoc>, ApiError> {
+    let block = resolve(&ctx, &id)?;
+    let height = block.header.height;
+    let certificate =
+        ctx.chain
+            .store()
+            .finalization(height)?
+            .ok_or_else(|| ApiError::NotFound {
+                what: format!("finalization certificate for block {height}"),
+            })?;
+    Ok(Json(FinalizationDoc {
+        number: height,
+        hash: block.hash(),
+        state_root: block.header.state_root,
+        certificate: format!("0x{}", hex::encode(&certificate)),
+        namespace: String::from_utf8_lossy(entente_consensus::NAMESPACE).into_owned(),
+        validators: ctx
+            .chain
+            .spec()
+            .validators
+            .iter()
+            .map(|v| v.public_key.clone())
+            .collect(),
+    }))
+}

@@ -1,0 +1,345 @@
+//! The `config.toml` schema.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why a config file was refused.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config {path} is invalid: {message}")]
+    Parse { path: String, message: String },
+    #[error("config value {field} is invalid: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+/// One node's configuration (`config.toml`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Where the node keeps its database. Default `data`.
+    pub data_dir: PathBuf,
+    /// The chain spec (genesis) file shared by the consortium. Default `../genesis.json`.
+    pub chain_spec: PathBuf,
+    /// The node's ed25519 key file (hex). Default `node.key`.
+    pub key_file: PathBuf,
+    pub p2p: P2pConfig,
+    pub rpc: RpcConfig,
+    pub api: ApiConfig,
+    pub txpool: TxPoolConfig,
+    pub consensus: ConsensusConfig,
+    pub log: LogConfig,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            chain_spec: PathBuf::from("../genesis.json"),
+            key_file: PathBuf::from("node.key"),
+            p2p: P2pConfig::default(),
+            rpc: RpcConfig::default(),
+            api: ApiConfig::default(),
+            txpool: TxPoolConfig::default(),
+            consensus: ConsensusConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Peer-to-peer networking between validators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// Address to accept peer connections on. Default `127.0.0.1:30300`.
+    pub listen: SocketAddr,
+    /// Largest message a peer may send, in bytes. Must fit the largest block. Default 16 MiB.
+    pub message_bytes_max: u32,
+    /// The other validators: their public keys (from the chain spec) and addresses.
+    pub peers: Vec<PeerConfig>,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:30300".parse().expect("valid address"),
+            message_bytes_max: 16 * 1024 * 1024,
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// Where to reach another validator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's ed25519 public key (hex), as listed in the chain spec.
+    pub public_key: String,
+    /// The peer's p2p address.
+    pub address: SocketAddr,
+}
+
+/// The Ethereum JSON-RPC server (HTTP and WebSocket on one port).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    /// Listen address. Default `127.0.0.1:8545`.
+    pub listen: SocketAddr,
+    /// Largest request body, in bytes. Default 5 MiB.
+    pub request_bytes_max: u32,
+    /// Largest response body, in bytes. Default 20 MiB.
+    pub response_bytes_max: u32,
+    /// Most calls in one JSON-RPC batch. Default 100.
+    pub batch_requests_max: u32,
+    /// Most concurrent connections. Default 512.
+    pub connections_max: u32,
+    /// Most subscriptions one WebSocket connection may hold. Default 64.
+    pub subscriptions_per_connection_max: u32,
+    /// Widest block range `eth_getLogs` accepts. Default 10,000 blocks.
+    pub logs_block_range_max: u64,
+    /// Most logs `eth_getLogs` returns. Default 10,000.
+    pub logs_results_max: usize,
+    /// Gas cap for `eth_call` and `eth_estimateGas`. Default 50,000,000.
+    pub gas_cap: u64,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8545".parse().expect("valid address"),
+            request_bytes_max: 5 * 1024 * 1024,
+            response_bytes_max: 20 * 1024 * 1024,
+            batch_requests_max: 100,
+            connections_max: 512,
+            subscriptions_per_connection_max: 64,
+            logs_block_range_max: 10_000,
+            logs_results_max: 10_000,
+            gas_cap: 50_000_000,
+        }
+    }
+}
+
+/// The REST API, finality certificates, health and metrics.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Listen address. Default `127.0.0.1:8645`.
+    pub listen: SocketAddr,
+    /// Largest request body, in bytes. Default 1 MiB.
+    pub request_bytes_max: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8645".parse().expect("valid address"),
+            request_bytes_max: 1024 * 1024,
+        }
+    }
+}
+
+/// The pool of pending transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TxPoolConfig {
+    /// Most transactions held. Default 100,000.
+    pub txs_max: usize,
+    /// Most bytes of transactions held. Default 128 MiB.
+    pub bytes_max: usize,
+    /// Most transactions held for one sender. Default 5,000.
+    pub per_sender_max: usize,
+    /// Furthest a nonce may run ahead of the sender's next nonce. Default 5,000.
+    pub nonce_gap_max: u64,
+}
+
+impl Default for TxPoolConfig {
+    fn default() -> Self {
+        Self {
+            txs_max: 100_000,
+            bytes_max: 128 * 1024 * 1024,
+            per_sender_max: 5_000,
+            nonce_gap_max: 5_000,
+        }
+    }
+}
+
+/// Consensus timing (local tuning; safety never depends on it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// How long to wait for the leader's proposal before voting to skip the view. Default 1000 ms.
+    pub leader_timeout_ms: u64,
+    /// How long to wait for a view to certify before voting to skip it. Must exceed the
+    /// leader timeout. Default 2000 ms.
+    pub certification_timeout_ms: u64,
+    /// How often to rebroadcast a skip vote while stuck. Default 500 ms.
+    pub timeout_retry_ms: u64,
+    /// How long to wait for a peer to answer a fetch. Default 2000 ms.
+    pub fetch_timeout_ms: u64,
+    /// Shortest interval between a block and its child, so an idle chain does not spin.
+    /// Default 100 ms.
+    pub block_interval_min_ms: u64,
+    /// How far ahead of local time a block's timestamp may be. Default 2000 ms.
+    pub timestamp_skew_max_ms: u64,
+    /// Capacity of internal actor mailboxes. Default 1024.
+    pub mailbox_size: usize,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        Self {
+            leader_timeout_ms: 1000,
+            certification_timeout_ms: 2000,
+            timeout_retry_ms: 500,
+            fetch_timeout_ms: 2000,
+            block_interval_min_ms: 100,
+            timestamp_skew_max_ms: 2000,
+            mailbox_size: 1024,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter (`info`, `entente=debug,warn`). Default `info`.
+    pub level: String,
+    /// Emit JSON lines instead of text. Default false.
+    pub json: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            json: false,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Reads `path`, resolves relative paths against its folder and validates the result.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut config: Self = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: err.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Makes relative paths absolute against `base`.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.data_dir, &mut self.chain_spec, &mut self.key_file] {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+
+    /// Checks the relations between fields that types alone cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let c = &self.consensus;
+        if c.leader_timeout_ms == 0 || c.timeout_retry_ms == 0 || c.fetch_timeout_ms == 0 {
+            return Err(ConfigError::Invalid {
+                field: "consensus",
+                reason: "timeouts must be greater than zero".into(),
+            });
+        }
+        if c.certification_timeout_ms <= c.leader_timeout_ms {
+            return Err(ConfigError::Invalid {
+                field: "consensus.certification_timeout_ms",
+                reason: "must exceed consensus.leader_timeout_ms".into(),
+            });
+        }
+        if c.mailbox_size == 0 {
+            return Err(ConfigError::Invalid {
+                field: "consensus.mailbox_size",
+                reason: "must be greater than zero".into(),
+            });
+        }
+        let pool = &self.txpool;
+        if pool.txs_max == 0 || pool.bytes_max == 0 || pool.per_sender_max == 0 {
+            return Err(ConfigError::Invalid {
+                field: "txpool",
+                reason: "bounds must be greater than zero".into(),
+            });
+        }
+        let rpc = &self.rpc;
+        if rpc.batch_requests_max == 0 || rpc.logs_block_range_max == 0 || rpc.gas_cap < 21_000 {
+            return Err(ConfigError::Invalid {
+                field: "rpc",
+                reason: "batch and log bounds must be non-zero and gas_cap at least 21000".into(),
+            });
+        }
+        if self.p2p.message_bytes_max < 64 * 1024 {
+            return Err(ConfigError::Invalid {
+                field: "p2p.message_bytes_max",
+                reason: "must be at least 65536".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The TOML text of this config (what `entente init` writes).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_means_defaults() {
+        let config: NodeConfig = toml::from_str("").unwrap();
+        assert_eq!(config, NodeConfig::default());
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn roundtrip_and_relative_paths() {
+        let dir = std::env::temp_dir().join(format!("entente-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = NodeConfig::default();
+        config.p2p.peers.push(PeerConfig {
+            public_key: "ab".repeat(32),
+            address: "127.0.0.1:30301".parse().unwrap(),
+        });
+        let path = dir.join("config.toml");
+        std::fs::write(&path, config.to_toml()).unwrap();
+        let loaded = NodeConfig::load(&path).unwrap();
+        assert_eq!(loaded.p2p, config.p2p);
+        assert_eq!(loaded.data_dir, dir.join("data"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_configs_name_the_field() {
+        let err = toml::from_str::<NodeConfig>("colour = 3").unwrap_err();
+        assert!(err.to_string().contains("colour"));
+        let config: NodeConfig =
+            toml::from_str("[consensus]\nleader_timeout_ms = 5000\ncertification_timeout_ms = 10")
+                .unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("certification_timeout_ms"), "{err}");
+        assert!(toml::from_str::<NodeConfig>("[rpc]\nlisten = \"nowhere\"").is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! The commented `config.toml` that `entente init` writes: every field with its meaning
+//! and default, so an operator can tune a node without reading the source.
+
+use crate::NodeConfig;
+
+impl NodeConfig {
+    /// This config as TOML with a comment on every field.
+    pub fn to_documented_toml(&self) -> String {
+        let peers: String = self
+            .p2p
+            .peers
+            .iter()
+            .map(|peer| {
+                format!(
+                    "\n[[p2p.peers]]\npublic_key = \"{}\"\naddress = \"{}\"\n",
+                    peer.public_key, peer.address
+                )
+            })
+            .collect();
+        let d = NodeConfig::default();
+        format!(
+            r#"# Entente node configuration. Every field is optional; the default is shown in
+# the comment above it. Relative paths are resolved against this file's folder.
+
+# Where the node keeps its database (default "{d_data}").
+data_dir = "{data_dir}"
+# The consortium's chain spec, identical on every node (default "{d_spec}").
+chain_spec = "{chain_spec}"
+# This node's ed25519 validator key, hex (default "{d_key}"). Keep it secret.
+key_file = "{key_file}"
+
+[p2p]
+# Address to accept validator connections on (default "{d_p2p}").
+listen = "{p2p_listen}"
+# Largest message a peer may send, bytes (default {d_msg}). Must fit the largest block.
+message_bytes_max = {msg}
+
+[rpc]
+# Ethereum JSON-RPC, HTTP and WebSocket on the same port (default "{d_rpc}").
+listen = "{rpc_listen}"
+# Largest request body, bytes (default {d_req}).
+request_bytes_max = {req}
+# Largest response body, bytes (default {d_resp}).
+response_bytes_max = {resp}
+# Most calls in one JSON-RPC batch (default {d_batch}).
+batch_requests_max = {batch}
+# Most concurrent connections (default {d_conn}).
+connections_max = {conn}
+# Most subscriptions per WebSocket connection (default {d_subs}).
+subscriptions_per_connection_max = {subs}
+# Widest block range eth_getLogs accepts (default {d_range}).
+logs_block_range_max = {range}
+# Most logs eth_getLogs returns (default {d_logs}).
+logs_results_max = {logs}
+# Gas cap for eth_call and eth_estimateGas (default {d_gas}).
+gas_cap = {gas}
+
+[api]
+# REST API, certificates, health and metrics (default "{d_api}").
+listen = "{api_listen}"
+# Largest request body, bytes (default {d_api_req}).
+request_bytes_max = {api_req}
+
+[txpool]
+# Most pending transactions held (default {d_txs}).
+txs_max = {txs}
+# Most bytes of pending transactions held (default {d_bytes}).
+bytes_max = {bytes}
+# Most pending transactions per sender (default {d_sender}).
+per_sender_max = {sender}
+# Furthest a nonce may run ahead of the sender's next nonce (default {d_gap}).
+nonce_gap_max = {gap}
+
+[consensus]
+# Wait for the leader's proposal before voting to skip the view, ms (default {d_lt}).
+leader_timeout_ms = {lt}
+# Wait for a view to certify before voting to skip it, ms; above leader_timeout_ms (default {d_ct}).
+certification_timeout_ms = {ct}
+# Rebroadcast a skip vote while stuck, ms (default {d_tr}).
+timeout_retry_ms = {tr}
+# Wait for a peer to answer a fetch, ms (default {d_ft}).
+fetch_timeout_ms = {ft}
+# Shortest interval between a block and its child, ms (default {d_bi}).
+block_interval_min_ms = {bi}
+# How far a block's timestamp may run ahead of local time, ms (default {d_skew}).
+timestamp_skew_max_ms = {skew}
+# Capacity of internal actor mailboxes (default {d_mb}).
+mailbox_size = {mb}
+
+[log]
+# tracing filter, e.g. "info" or "entente=debug,warn" (default "{d_level}").
+level = "{level}"
+# JSON log lines instead of text (default {d_json}).
+json = {json}
+
+# The other validators of the consortium: public key (as in the chain spec) and address.
+{peers}"#,
+            d_data = d.data_dir.display(),
+            data_dir = self.data_dir.display(),
+            d_spec = d.chain_spec.display(),
+            chain_spec = self.chain_spec.display(),
+            d_key = d.key_file.display(),
+            key_file = self.key_file.display(),
+            d_p2p = d.p2p.listen,
+            p2p_listen = self.p2p.listen,
+            d_msg = d.p2p.message_bytes_max,
+            msg = self.p2p.message_bytes_max,
+            d_rpc = d.rpc.listen,
+            rpc_listen = self.rpc.listen,
+            d_req = d.rpc.request_bytes_max,
+            req = self.rpc.request_bytes_max,
+            d_resp = d.rpc.response_bytes_max,
+            resp = self.rpc.response_bytes_max,
+            d_batch = d.rpc.batch_requests_max,
+            batch = self.rpc.batch_requests_max,
+            d_conn = d.rpc.connections_max,
+            conn = self.rpc.connections_max,
+            d_subs = d.rpc.subscriptions_per_connection_max,
+            subs = self.rpc.subscriptions_per_connection_max,
+            d_range = d.rpc.logs_block_range_max,
+            range = self.rpc.logs_block_range_max,
+            d_logs = d.rpc.logs_results_max,
+            logs = self.rpc.logs_results_max,
+            d_gas = d.rpc.gas_cap,
+            gas = self.rpc.gas_cap,
+            d_api = d.api.listen,
+            api_listen = self.api.listen,
+            d_api_req = d.api.request_bytes_max,
+            api_req = self.api.request_bytes_max,
+            d_txs = d.txpool.txs_max,
+            txs = self.txpool.txs_max,
+            d_bytes = d.txpool.bytes_max,
+            bytes = self.txpool.bytes_max,
+            d_sender = d.txpool.per_sender_max,
+            sender = self.txpool.per_sender_max,
+            d_gap = d.txpool.nonce_gap_max,
+            gap = self.txpool.nonce_gap_max,
+            d_lt = d.consensus.leader_timeout_ms,
+            lt = self.consensus.leader_timeout_ms,
+            d_ct = d.consensus.certification_timeout_ms,
+            ct = self.consensus.certification_timeout_ms,
+            d_tr = d.consensus.timeout_retry_ms,
+            tr = self.consensus.timeout_retry_ms,
+            d_ft = d.consensus.fetch_timeout_ms,
+            ft = self.consensus.fetch_timeout_ms,
+            d_bi = d.consensus.block_interval_min_ms,
+            bi = self.consensus.block_interval_min_ms,
+            d_skew = d.consensus.timestamp_skew_max_ms,
+            skew = self.consensus.timestamp_skew_max_ms,
+            d_mb = d.consensus.mailbox_size,
+            mb = self.consensus.mailbox_size,
+            d_level = d.log.level,
+            level = self.log.level,
+            d_json = d.log.json,
+            json = self.log.json,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PeerConfig;
+
+    #[test]
+    fn documented_toml_parses_back_to_the_same_config() {
+        let mut config = NodeConfig::default();
+        config.rpc.gas_cap = 123_456;
+        config.p2p.peers.push(PeerConfig {
+            public_key: "cd".repeat(32),
+            address: "127.0.0.1:30302".parse().unwrap(),
+        });
+        let text = config.to_documented_toml();
+        let parsed: NodeConfig = toml::from_str(&text).unwrap();
+        assert_eq!(parsed, config);
+        assert!(text.contains("# Gas cap for eth_call"));
+    }
+}

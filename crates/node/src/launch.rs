@@ -1,0 +1,174 @@
+//! Starting one node on the production (tokio) runtime.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use commonware_runtime::{Handle, Supervisor as _, tokio};
+use entente_chainspec::{ChainSpec, ValidatorKey, decode_public_key};
+use entente_config::NodeConfig;
+use entente_consensus::{
+    Chain, ChainConfig, EngineConfig, FinalityStatus, TxIngress, init_genesis,
+};
+use entente_execution::NoModules;
+use entente_storage::Store;
+use entente_txpool::{PoolLimits, TxPool};
+use tracing::info;
+
+use crate::{NodeError, p2p};
+
+/// Everything needed to start one node.
+pub struct NodeParams {
+    /// Name used in logs and to separate this node's storage partitions.
+    pub name: String,
+    pub spec: Arc<ChainSpec>,
+    pub key: ValidatorKey,
+    pub config: NodeConfig,
+}
+
+/// A started node.
+pub struct NodeHandle {
+    pub name: String,
+    pub chain: Arc<Chain>,
+    pub ingress: TxIngress,
+    pub status: Arc<FinalityStatus>,
+    /// Completes when a component stops; the node must then be shut down.
+    pub handles: Vec<Handle<()>>,
+}
+
+/// Starts a validator: store and genesis, pool, p2p, consensus.
+pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeHandle, NodeError> {
+    let NodeParams {
+        name,
+        spec,
+        key,
+        config,
+    } = params;
+    let me = key.public_key();
+    if spec.validator(&me).is_none() {
+        return Err(NodeError::NotAValidator(
+            entente_chainspec::encode_public_key(&me),
+        ));
+    }
+
+    let codec = entente_primitives::BlockCodec {
+        txs_max: spec.limits.block_txs_max,
+        txs_bytes_max: spec.limits.block_txs_bytes_max,
+    };
+    let state_dir: PathBuf = config.data_dir.join("state");
+    std::fs::create_dir_all(&state_dir)?;
+    let store = Store::open(&state_dir, codec)?;
+    let genesis = init_genesis(&spec, &store)?;
+    let head = store.head()?.map(|h| h.height).unwrap_or_default();
+    info!(node = %name, genesis = %genesis.hash(), head, "store opened");
+
+    let pool = TxPool::new(PoolLimits {
+        txs_max: config.txpool.txs_max,
+        bytes_max: config.txpool.bytes_max,
+        per_sender_max: config.txpool.per_sender_max,
+        nonce_gap_max: config.txpool.nonce_gap_max,
+        ..PoolLimits::default()
+    });
+    let chain = Arc::new(Chain::new(
+        spec.clone(),
+        store,
+        pool,
+        Arc::new(NoModules),
+        ChainConfig {
+            block_interval_min_ms: config.consensus.block_interval_min_ms,
+            timestamp_skew_max_ms: config.consensus.timestamp_skew_max_ms,
+            ..ChainConfig::default()
+        },
+    ));
+
+    // Every peer must be a validator of this chain; this node listens on its own address.
+    let mut peers = vec![(me.clone(), config.p2p.listen)];
+    for peer in &config.p2p.peers {
+        let key = decode_public_key(&peer.public_key)?;
+        if spec.validator(&key).is_none() {
+            return Err(NodeError::UnknownPeer {
+                key: peer.public_key.clone(),
+            });
+        }
+        if key != me {
+            peers.push((key, peer.address));
+        }
+    }
+    let (network_handle, oracle, channels) = p2p::start(
+        &context,
+        key.0.clone(),
+        config.p2p.listen,
+        peers,
+        config.p2p.message_bytes_max,
+        config.consensus.mailbox_size,
+    );
+
+    let (ingress, gossip) = TxIngress::new(chain.clone());
+    let engine_config = EngineConfig {
+        partition_prefix: name.clone(),
+        leader_timeout: Duration::from_millis(config.consensus.leader_timeout_ms),
+        certification_timeout: Duration::from_millis(config.consensus.certification_timeout_ms),
+        timeout_retry: Duration::from_millis(config.consensus.timeout_retry_ms),
+        fetch_timeout: Duration::from_millis(config.consensus.fetch_timeout_ms),
+        mailbox_size: config.consensus.mailbox_size,
+    };
+    let running = entente_consensus::start(
+        context.child("engine"),
+        engine_config,
+        chain.clone(),
+        genesis,
+        key.0.clone(),
+        gossip,
+        oracle.clone(),
+        oracle,
+        channels,
+    )
+    .await;
+    let mut handles = running.handles;
+    handles.push(network_handle);
+
+    let (rpc_address, rpc_server) = entente_rpc::start(entente_rpc::RpcContext {
+        chain: chain.clone(),
+        ingress: ingress.clone(),
+        config: config.rpc.clone(),
+    })
+    .await
+    .map_err(|err| NodeError::Server {
+        service: "JSON-RPC",
+        address: config.rpc.listen.to_string(),
+        reason: err.to_string(),
+    })?;
+    let api_context = Arc::new(entente_api::ApiContext {
+        chain: chain.clone(),
+        status: running.status.clone(),
+        request_bytes_max: config.api.request_bytes_max,
+    });
+    let (api_address, api_server) = entente_api::serve(config.api.listen, api_context)
+        .await
+        .map_err(|err| NodeError::Server {
+            service: "REST",
+            address: config.api.listen.to_string(),
+            reason: err.to_string(),
+        })?;
+    // The servers live as long as the runtime; stopping them is part of its shutdown.
+    handles.push(Handle::from_future(async move {
+        rpc_server.stopped().await;
+        Ok(())
+    }));
+    handles.push(Handle::from_future(async move {
+        let _ = api_server.await;
+        Ok(())
+    }));
+    info!(
+        node = %name,
+        p2p = %config.p2p.listen,
+        rpc = %rpc_address,
+        rest = %api_address,
+        "validator started"
+    );
+    Ok(NodeHandle {
+        name,
+        chain,
+        ingress,
+        status: running.status,
+        handles,
+    })
+}

@@ -1,0 +1,87 @@
+//! Chain specs and accounts for tests.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use entente_chainspec::{
+    ChainSpec, GasRules, GenesisAccount, Limits, Org, Validator, ValidatorKey, encode_public_key,
+};
+use entente_primitives::{LocalSigner, RecoveredTx};
+
+pub const CHAIN_ID: u64 = 4242;
+
+/// One ether in wei.
+pub fn ether(amount: u64) -> U256 {
+    U256::from(amount) * U256::from(10u64).pow(U256::from(18))
+}
+
+/// Validator `i`'s key (deterministic).
+pub fn validator_key(i: usize) -> ValidatorKey {
+    ValidatorKey::from_seed(i as u64)
+}
+
+/// Funded account `i` (deterministic).
+pub fn account(i: usize) -> LocalSigner {
+    LocalSigner::deterministic(&format!("entente/test/account/{i}"))
+}
+
+/// A chain spec with `validators` validators (one org each) and `accounts` funded accounts.
+/// Genesis time is zero so that simulated clocks (which start at the Unix epoch) run ahead of it.
+pub fn spec(validators: usize, accounts: usize) -> ChainSpec {
+    let orgs = (0..validators)
+        .map(|i| Org {
+            id: format!("org{i}"),
+            name: format!("Org {i}"),
+            admin: LocalSigner::deterministic(&format!("entente/test/admin/{i}")).address(),
+        })
+        .collect();
+    let validators = (0..validators)
+        .map(|i| Validator {
+            name: format!("node{i}"),
+            org: format!("org{i}"),
+            public_key: encode_public_key(&validator_key(i).public_key()),
+            fee_recipient: Address::repeat_byte(0xf0 + i as u8),
+        })
+        .collect();
+    let alloc: BTreeMap<Address, GenesisAccount> = (0..accounts)
+        .map(|i| {
+            (
+                account(i).address(),
+                GenesisAccount {
+                    balance: ether(1_000_000),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    ChainSpec {
+        name: "sim".into(),
+        chain_id: CHAIN_ID,
+        genesis_time_ms: 0,
+        gas: GasRules {
+            block_gas_limit: 100_000_000,
+            min_gas_price: 0,
+        },
+        limits: Limits::default(),
+        orgs,
+        validators,
+        alloc,
+    }
+}
+
+/// A signed EIP-1559 value transfer.
+pub fn transfer(from: &LocalSigner, nonce: u64, to: Address, value: U256) -> RecoveredTx {
+    from.sign(TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(to),
+        value,
+        access_list: Default::default(),
+        input: Bytes::new(),
+    })
+    .expect("test keys sign")
+}
