@@ -1,55 +1,78 @@
-//! The authenticated state: a Jellyfish Merkle tree (SHA-256) over hashed state keys,
-//! versioned by block height (genesis is version 0).
+//! The authenticated state: a Jellyfish Merkle tree (the `jmt` crate, SHA-256) over hashed
+//! state keys, versioned by block height (genesis is version 0).
 //!
-//! A new root costs O(keys changed × log n) node writes, whatever the size of the state.
+//! A new root costs O(keys changed × log₁₆ n) node reads and writes, whatever the size of
+//! the state: only the paths from changed leaves to the root are rewritten, and every
+//! node of version `v` is written once, under its own key.
 //!
-//! Keys and values (also the format of state proofs, see `docs/json-rpc.md`):
-//! - account: preimage `0x01 ‖ address (20)`, value `nonce (8 BE) ‖ balance (32 BE) ‖
-//!   code hash (32)`;
-//! - storage slot: preimage `0x02 ‖ address (20) ‖ slot (32 BE)`, value the 32-byte
+//! State keys and values (the proof format in [`proof`] refers to these):
+//! - account: preimage `0x01 ‖ address (20)`, value `nonce (8, BE) ‖ balance (32, BE) ‖
+//!   code hash (32)` — code itself lives in the store's code column and is committed
+//!   through the code hash;
+//! - storage slot: preimage `0x02 ‖ address (20) ‖ slot (32, BE)`, value the 32-byte
 //!   big-endian word;
-//! - the tree key is `SHA-256(preimage)`; a deleted account or zero slot is absent.
+//! - the tree key is `SHA-256(preimage)`; a deleted account or a zero slot is absent
+//!   from the tree (a jmt delete), not stored as zero.
+//!
+//! Persistence (written by the store's commit, read back through a layered tree reader):
+//! - `Nodes`: `version (8, BE) ‖ nibble count (1) ‖ nibbles packed two per byte` → the
+//!   node in jmt's borsh encoding. Version first, so pruning a version range is a range
+//!   delete.
+//! - `Values`: `key hash ‖ version (8, BE)` → tagged value; `Latest`: `key hash` →
+//!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
+//!   `0x00` (deleted at that version).
+
+pub mod proof;
 
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, U256};
 use jmt::{
-    KeyHash, OwnedValue, RootHash, Version,
-    storage::{LeafNode, Node, NodeKey, TreeReader},
+    JellyfishMerkleTree, KeyHash, OwnedValue, Version,
+    storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch},
 };
-use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use crate::{
-    Account, StorageError,
-    kv::{Column, Kv},
+    Account, StateDiff, StorageError,
+    kv::{Batch, Column, Kv},
 };
 
-/// Tag of a stored value: present or deleted at that version.
+/// First byte of an account key preimage.
+pub const ACCOUNT_KEY_TAG: u8 = 0x01;
+/// First byte of a storage slot key preimage.
+pub const STORAGE_KEY_TAG: u8 = 0x02;
+/// Length of an encoded account value.
+pub const ACCOUNT_VALUE_BYTES: usize = 8 + 32 + 32;
+
 const PRESENT: u8 = 1;
 const ABSENT: u8 = 0;
 
+/// The preimage of an account's tree key.
 pub fn account_preimage(address: &Address) -> Vec<u8> {
     let mut key = Vec::with_capacity(21);
-    key.push(0x01);
+    key.push(ACCOUNT_KEY_TAG);
     key.extend_from_slice(address.as_slice());
     key
 }
 
+/// The preimage of a storage slot's tree key.
 pub fn storage_preimage(address: &Address, slot: &U256) -> Vec<u8> {
     let mut key = Vec::with_capacity(53);
-    key.push(0x02);
+    key.push(STORAGE_KEY_TAG);
     key.extend_from_slice(address.as_slice());
     key.extend_from_slice(&slot.to_be_bytes::<32>());
     key
 }
 
+/// The tree key of a preimage: its SHA-256. Equal to jmt's `KeyHash::with::<Sha256>`,
+/// computed directly because jmt's version logs every key at debug level.
 pub fn key_hash(preimage: &[u8]) -> KeyHash {
-    KeyHash::with::<Sha256>(preimage)
+    KeyHash(Sha256::digest(preimage).into())
 }
 
 pub fn encode_account(account: &Account) -> Vec<u8> {
-    let mut value = Vec::with_capacity(72);
+    let mut value = Vec::with_capacity(ACCOUNT_VALUE_BYTES);
     value.extend_from_slice(&account.nonce.to_be_bytes());
     value.extend_from_slice(&account.balance.to_be_bytes::<32>());
     value.extend_from_slice(account.code_hash.as_slice());
@@ -57,134 +80,234 @@ pub fn encode_account(account: &Account) -> Vec<u8> {
 }
 
 pub fn decode_account(value: &[u8]) -> Result<Account, StorageError> {
-    if value.len() != 72 {
-        return Err(StorageError::Corrupt(format!(
-            "account value of {} bytes, expected 72",
-            value.len()
-        )));
+    let wrong_length = || {
+        StorageError::corrupt(
+            "account value",
+            format!("{} bytes, expected {ACCOUNT_VALUE_BYTES}", value.len()),
+        )
+    };
+    if value.len() != ACCOUNT_VALUE_BYTES {
+        return Err(wrong_length());
     }
+    let nonce: [u8; 8] = value[..8].try_into().map_err(|_| wrong_length())?;
     Ok(Account {
-        nonce: u64::from_be_bytes(value[..8].try_into().expect("8 bytes")),
+        nonce: u64::from_be_bytes(nonce),
         balance: U256::from_be_slice(&value[8..40]),
         code_hash: B256::from_slice(&value[40..72]),
     })
 }
 
+/// A storage word's tree value, or `None` (absent) for zero.
+pub fn encode_word(value: &U256) -> Option<Vec<u8>> {
+    (!value.is_zero()).then(|| value.to_be_bytes::<32>().to_vec())
+}
+
 pub fn decode_word(value: &[u8]) -> Result<U256, StorageError> {
     if value.len() != 32 {
-        return Err(StorageError::Corrupt(format!(
-            "storage value of {} bytes, expected 32",
-            value.len()
-        )));
+        return Err(StorageError::corrupt(
+            "storage value",
+            format!("{} bytes, expected 32", value.len()),
+        ));
     }
     Ok(U256::from_be_slice(value))
 }
 
-/// The tree changes of one version, held in memory until committed.
-#[derive(Clone, Debug, Default)]
+/// The tree changes of one version, held in memory until the block is committed: the
+/// new nodes and the new value of every key the version touched.
+#[derive(Clone, Debug)]
 pub struct TreeDelta {
-    pub version: Version,
-    pub root: B256,
-    pub nodes: BTreeMap<NodeKey, Node>,
-    pub values: BTreeMap<KeyHash, Option<OwnedValue>>,
+    version: Version,
+    root: B256,
+    nodes: BTreeMap<NodeKey, Node>,
+    values: BTreeMap<KeyHash, Option<OwnedValue>>,
 }
 
 impl TreeDelta {
-    pub(crate) fn from_batch(
-        version: Version,
-        root: RootHash,
-        batch: jmt::storage::TreeUpdateBatch,
-    ) -> Self {
-        let node_batch = batch.node_batch;
+    fn from_batch(version: Version, root: B256, batch: TreeUpdateBatch) -> Self {
+        let nodes = batch.node_batch.nodes().clone();
+        let values = batch
+            .node_batch
+            .values()
+            .iter()
+            .map(|((_, key), value)| (*key, value.clone()))
+            .collect();
         Self {
             version,
-            root: B256::from(root.0),
-            nodes: node_batch.nodes().clone(),
-            values: node_batch
-                .values()
-                .iter()
-                .map(|((_, key), value)| (*key, value.clone()))
-                .collect(),
+            root,
+            nodes,
+            values,
         }
+    }
+
+    /// The version (block height) these changes create.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The state root after these changes.
+    pub fn root(&self) -> B256 {
+        self.root
     }
 
     /// Number of tree nodes this version writes.
     pub fn nodes_written(&self) -> usize {
         self.nodes.len()
     }
-}
 
-pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
-    borsh::to_vec(key).expect("node keys serialise")
-}
+    /// Number of state keys this version writes.
+    pub fn values_written(&self) -> usize {
+        self.values.len()
+    }
 
-pub(crate) fn node_bytes(node: &Node) -> Vec<u8> {
-    borsh::to_vec(node).expect("nodes serialise")
-}
-
-pub(crate) fn tagged(value: &Option<OwnedValue>) -> Vec<u8> {
-    match value {
-        Some(value) => {
-            let mut out = Vec::with_capacity(value.len() + 1);
-            out.push(PRESENT);
-            out.extend_from_slice(value);
-            out
+    /// Adds this version's nodes, versioned values and latest values to `batch`.
+    pub(crate) fn write_into(&self, batch: &mut Batch) {
+        for (key, node) in &self.nodes {
+            batch.put(Column::Nodes, node_key_bytes(key), node_bytes(node));
         }
+        let version = self.version.to_be_bytes();
+        for (key, value) in &self.values {
+            let value = tagged(value);
+            batch.put(
+                Column::Values,
+                [&key.0[..], &version].concat(),
+                value.clone(),
+            );
+            batch.put(
+                Column::Latest,
+                key.0.to_vec(),
+                [&version[..], &value].concat(),
+            );
+        }
+    }
+}
+
+/// Encodes a node key so that keys sort by version, then by path.
+pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
+    let path = key.nibble_path();
+    let count = path.num_nibbles();
+    let mut out = Vec::with_capacity(9 + count.div_ceil(2));
+    out.extend_from_slice(&key.version().to_be_bytes());
+    // A key hash has 64 nibbles, so the count fits a byte.
+    out.push(count as u8);
+    for i in (0..count).step_by(2) {
+        let high = u8::from(path.get_nibble(i));
+        let low = if i + 1 < count {
+            u8::from(path.get_nibble(i + 1))
+        } else {
+            0
+        };
+        out.push(high << 4 | low);
+    }
+    out
+}
+
+fn node_bytes(node: &Node) -> Vec<u8> {
+    borsh::to_vec(node).expect("borsh writes into a vector never fail")
+}
+
+fn tagged(value: &Option<OwnedValue>) -> Vec<u8> {
+    match value {
+        Some(value) => [&[PRESENT][..], value].concat(),
         None => vec![ABSENT],
     }
 }
 
 fn untag(bytes: &[u8]) -> Result<Option<OwnedValue>, StorageError> {
-    match bytes.first() {
-        Some(&PRESENT) => Ok(Some(bytes[1..].to_vec())),
-        Some(&ABSENT) => Ok(None),
-        _ => Err(StorageError::Corrupt("untagged state value".into())),
+    match bytes.split_first() {
+        Some((&PRESENT, value)) => Ok(Some(value.to_vec())),
+        Some((&ABSENT, [])) => Ok(None),
+        _ => Err(StorageError::corrupt("state value", "bad presence tag")),
     }
 }
 
-/// Reads the value of `key` as of `version` from the committed columns.
+/// The value of `key` in the committed state of `version`.
+///
+/// Reads at or near the head take one point read: `Latest` holds each key's newest
+/// version, which answers every read at or above it. Older reads seek back through
+/// `Values` to the newest version at or below the one asked for.
 pub(crate) fn read_committed(
     kv: &dyn Kv,
     key: &KeyHash,
     version: Version,
 ) -> Result<Option<OwnedValue>, StorageError> {
-    if let Some(latest) = kv.get(Column::Latest, &key.0)? {
-        if latest.len() < 9 {
-            return Err(StorageError::Corrupt("short latest entry".into()));
-        }
-        let at = u64::from_be_bytes(latest[..8].try_into().expect("8 bytes"));
-        if at <= version {
-            return untag(&latest[8..]);
-        }
-    } else {
+    let Some(latest) = kv.get(Column::Latest, &key.0)? else {
         return Ok(None);
+    };
+    let Some((at, value)) = latest.split_first_chunk::<8>() else {
+        return Err(StorageError::corrupt(
+            "latest state value",
+            "shorter than a version",
+        ));
+    };
+    if u64::from_be_bytes(*at) <= version {
+        return untag(value);
     }
     let upper = [&key.0[..], &version.to_be_bytes()].concat();
-    match kv.seek_back(Column::Values, &key.0, &upper)? {
+    match kv.seek_last(Column::Values, &key.0, &upper)? {
         Some((_, value)) => untag(&value),
         None => Ok(None),
     }
 }
 
-/// A tree reader over committed nodes plus uncommitted versions (newest first).
+/// A jmt tree reader over the committed tree as of version `committed`, overlaid with
+/// uncommitted versions (`layers`, newest first, each the version above the next).
+///
+/// Committed nodes of versions above `committed` are invisible, so a speculative chain
+/// built on an older version reads exactly its own history even after the head moved on.
 pub(crate) struct LayeredTree<'a> {
     pub kv: &'a dyn Kv,
+    /// `None`: nothing committed is visible (the empty state before genesis).
+    pub committed: Option<Version>,
     pub layers: Vec<&'a TreeDelta>,
+}
+
+impl LayeredTree<'_> {
+    /// Computes the root of version `version` = the top layer's (or `committed`'s) + 1
+    /// after applying `diff`, without writing anything.
+    pub fn apply(&self, version: Version, diff: &StateDiff) -> Result<TreeDelta, StorageError> {
+        let mut values: Vec<(KeyHash, Option<OwnedValue>)> =
+            Vec::with_capacity(diff.keys_changed());
+        for (address, account) in &diff.accounts {
+            let value = account.as_ref().map(encode_account);
+            values.push((key_hash(&account_preimage(address)), value));
+        }
+        for (address, slots) in &diff.storage {
+            for (slot, value) in slots {
+                values.push((
+                    key_hash(&storage_preimage(address, slot)),
+                    encode_word(value),
+                ));
+            }
+        }
+        let tree = JellyfishMerkleTree::<_, Sha256>::new(self);
+        let (root, batch) = tree
+            .put_value_set(values, version)
+            .map_err(|err| StorageError::commitment("compute state root", format!("{err:#}")))?;
+        Ok(TreeDelta::from_batch(version, B256::from(root.0), batch))
+    }
+
+    fn committed_node(&self, node_key: &NodeKey) -> Result<Option<Node>, StorageError> {
+        match self.committed {
+            Some(committed) if node_key.version() <= committed => {}
+            _ => return Ok(None),
+        }
+        let Some(bytes) = self.kv.get(Column::Nodes, &node_key_bytes(node_key))? else {
+            return Ok(None);
+        };
+        borsh::from_slice(&bytes)
+            .map(Some)
+            .map_err(|err| StorageError::corrupt("state tree node", err))
+    }
 }
 
 impl TreeReader for LayeredTree<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         for layer in &self.layers {
-            if let Some(node) = layer.nodes.get(node_key) {
-                return Ok(Some(node.clone()));
+            if layer.version == node_key.version() {
+                return Ok(layer.nodes.get(node_key).cloned());
             }
         }
-        match self.kv.get(Column::Nodes, &node_key_bytes(node_key))? {
-            Some(bytes) => Ok(Some(borsh::from_slice(&bytes).map_err(|err| {
-                StorageError::Corrupt(format!("undecodable tree node: {err}"))
-            })?)),
-            None => Ok(None),
-        }
+        Ok(self.committed_node(node_key)?)
     }
 
     fn get_value_option(
@@ -199,97 +322,21 @@ impl TreeReader for LayeredTree<'_> {
                 return Ok(value.clone());
             }
         }
-        let committed = self
-            .layers
-            .last()
-            .map(|oldest| oldest.version.saturating_sub(1))
-            .unwrap_or(max_version)
-            .min(max_version);
-        Ok(read_committed(self.kv, &key_hash, committed)?)
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("tree restoration is not supported by Entente's store")
-    }
-}
-
-/// A proof that a state key has a value (or none) in the tree with some root.
-///
-/// Serialised as JSON with hex strings: `preimage` (the key preimage above), `value`
-/// (null when absent) and `proof` (borsh encoding of jmt's `SparseMerkleProof<Sha256>`:
-/// the leaf found on the path, if any, and the sibling hashes from the leaf up).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StateProof {
-    #[serde(with = "hex_bytes")]
-    pub preimage: Vec<u8>,
-    #[serde(with = "hex_opt")]
-    pub value: Option<Vec<u8>>,
-    #[serde(with = "hex_bytes")]
-    pub proof: Vec<u8>,
-}
-
-/// Checks `proof` against `root` with nothing but the proof itself.
-pub fn verify_state_proof(root: B256, proof: &StateProof) -> Result<(), StorageError> {
-    let decoded: jmt::proof::SparseMerkleProof<Sha256> = borsh::from_slice(&proof.proof)
-        .map_err(|err| StorageError::Commitment(format!("undecodable proof: {err}")))?;
-    decoded
-        .verify(
-            RootHash(root.0),
-            key_hash(&proof.preimage),
-            proof.value.as_ref(),
-        )
-        .map_err(|err| StorageError::Commitment(err.to_string()))
-}
-
-pub(crate) fn prove(
-    kv: &dyn Kv,
-    version: Version,
-    preimage: Vec<u8>,
-) -> Result<StateProof, StorageError> {
-    let reader = LayeredTree {
-        kv,
-        layers: Vec::new(),
-    };
-    let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
-    let (value, proof) = tree
-        .get_with_proof(key_hash(&preimage), version)
-        .map_err(|err| StorageError::Commitment(err.to_string()))?;
-    Ok(StateProof {
-        preimage,
-        value,
-        proof: borsh::to_vec(&proof).expect("proofs serialise"),
-    })
-}
-
-mod hex_bytes {
-    use serde::{Deserialize as _, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("0x{}", hex::encode(bytes)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        hex::decode(text.trim_start_matches("0x")).map_err(serde::de::Error::custom)
-    }
-}
-
-mod hex_opt {
-    use serde::{Deserialize as _, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match bytes {
-            Some(bytes) => s.serialize_str(&format!("0x{}", hex::encode(bytes))),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            Some(text) => hex::decode(text.trim_start_matches("0x"))
-                .map(Some)
-                .map_err(serde::de::Error::custom),
+        match self.committed {
+            Some(committed) => Ok(read_committed(
+                self.kv,
+                &key_hash,
+                committed.min(max_version),
+            )?),
             None => Ok(None),
         }
     }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only jmt's state-sync restore asks for this; Entente does not restore trees.
+        anyhow::bail!("get_rightmost_leaf is not supported: Entente never restores a tree")
+    }
 }
+
+#[cfg(test)]
+mod tests;

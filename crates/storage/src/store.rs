@@ -1,78 +1,71 @@
-//! The node's store: blocks, receipts, indexes, logs, finality certificates and the
-//! versioned authenticated state, with one atomic batch per committed block.
+//! The node's store: blocks, receipts, indexes, logs blooms, finalisation certificates
+//! and the versioned authenticated state, written for each block in one atomic, durable
+//! batch ([`Store::commit`]).
+//!
+//! Shared by the consensus committer (the only writer), block execution and the RPC
+//! server: [`Store`] is a cheap handle (an `Arc`) and every method takes `&self`. Commits
+//! are serialised by a lock; reads never wait for one.
+//!
+//! # Layout
+//! Columns (see [`Column`]); heights and versions are 8-byte big-endian, so keys sort in
+//! chain order:
+//!
+//! | column          | key                   | value                                  |
+//! |-----------------|-----------------------|----------------------------------------|
+//! | `meta`          | `"head"`              | height ‖ hash ‖ state root ‖ time (ms) |
+//! | `meta`          | `"schema"`            | schema version (4, BE)                 |
+//! | `headers`       | height                | header (primitives encoding)           |
+//! | `blocks`        | height                | block (commonware codec)               |
+//! | `receipts`      | height ‖ tx index (4) | receipt (commonware codec)             |
+//! | `block_hashes`  | block hash            | height                                 |
+//! | `txs`           | tx hash               | height ‖ tx index (4)                  |
+//! | `blooms`        | height                | logs bloom (256)                       |
+//! | `finalizations` | height                | certificate (opaque)                   |
+//! | `codes`         | code hash             | code                                   |
+//! | `values`        | key hash ‖ version    | tagged value (see [`crate::commitment`]) |
+//! | `latest`        | key hash              | version ‖ tagged value                 |
+//! | `nodes`         | version ‖ nibble path | tree node (see [`crate::commitment`])  |
+//!
+//! Blocks read back from disk are decoded with the [`BlockCodec`] given at open; it must
+//! be at least as generous as the limits the chain accepted the blocks under (a node
+//! passes its chain spec's limits).
 
-use std::{path::Path, sync::Arc};
+mod commit;
+mod keys;
+mod logs;
+mod speculative;
 
-use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, logs_bloom};
-use commonware_codec::{Decode as _, Encode as _};
-use entente_primitives::{Block, BlockCodec, Receipt};
-use jmt::{JellyfishMerkleTree, KeyHash};
-use sha2::Sha256;
-
-use crate::{
-    Account, StateDiff, StateView, StorageError,
-    commitment::{
-        self, LayeredTree, StateProof, TreeDelta, account_preimage, decode_account, decode_word,
-        encode_account, key_hash, node_bytes, node_key_bytes, read_committed, storage_preimage,
-        tagged,
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
     },
-    kv::{Column, FjallKv, Kv, MemoryKv, Op},
 };
 
-const HEAD_KEY: &[u8] = b"head";
-/// Most receipts one block may store; far above any block the limits allow.
-const RECEIPTS_MAX: usize = 1 << 20;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use commonware_codec::Decode as _;
+use entente_primitives::{Block, BlockCodec, Header, Receipt, digest_to_b256};
+use parking_lot::Mutex;
 
-/// An executed block not yet committed: its state changes, chained to its parent's.
-#[derive(Debug)]
-pub struct PendingState {
-    pub version: u64,
-    pub diff: StateDiff,
-    pub tree: TreeDelta,
-    pub parent: Option<Arc<PendingState>>,
-}
+use self::keys::{HEAD_KEY, SCHEMA_KEY, SCHEMA_VERSION, height_key, receipt_key};
+pub use self::{
+    commit::{BlockCommit, CommitOutcome},
+    logs::{LogEntry, LogFilter},
+    speculative::{PendingState, StateAt, StateBase},
+};
+use crate::{
+    StateProof, StorageError,
+    commitment::{account_preimage, proof::prove, storage_preimage},
+    kv::{Column, Direction, FjallKv, KeyRange, Kv, MemoryKv},
+};
 
-/// Where a state starts: a committed version (or the empty pre-genesis state) and the
-/// uncommitted layers above it.
-#[derive(Clone, Debug, Default)]
-pub struct StateBase {
-    pub committed: Option<u64>,
-    pub pending: Option<Arc<PendingState>>,
-}
-
-impl StateBase {
-    /// The empty state before genesis.
-    pub fn empty() -> Self {
-        Self::default()
-    }
-
-    /// The state as committed at `version`.
-    pub fn committed(version: u64) -> Self {
-        Self {
-            committed: Some(version),
-            pending: None,
-        }
-    }
-
-    /// The version a block built on this base gets.
-    pub fn next_version(&self) -> u64 {
-        match (&self.pending, self.committed) {
-            (Some(top), _) => top.version + 1,
-            (None, Some(version)) => version + 1,
-            (None, None) => 0,
-        }
-    }
-
-    fn layers(&self) -> Vec<Arc<PendingState>> {
-        let mut layers = Vec::new();
-        let mut cursor = self.pending.clone();
-        while let Some(layer) = cursor {
-            cursor = layer.parent.clone();
-            layers.push(layer);
-        }
-        layers
-    }
-}
+/// Block decoding limits of [`Store::in_memory`]: far above any chain's block limits,
+/// yet bounded, so a corrupt length cannot ask for an absurd allocation.
+pub const IN_MEMORY_CODEC: BlockCodec = BlockCodec {
+    txs_max: 1 << 20,
+    txs_bytes_max: 1 << 30,
+};
 
 /// The committed head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,199 +76,144 @@ pub struct ChainHead {
     pub timestamp_ms: u64,
 }
 
-/// Where a transaction is.
+/// Where a committed transaction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxLocation {
     pub height: u64,
     pub index: u32,
 }
 
-/// Everything one block commits.
-pub struct BlockCommit<'a> {
-    pub block: &'a Block,
-    pub receipts: &'a [Receipt],
-    pub diff: &'a StateDiff,
-    pub tree: &'a TreeDelta,
-    pub finalization: Option<Bytes>,
-}
-
-/// What a commit did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CommitOutcome {
-    Committed,
-    /// The same block was already committed at that height; nothing was written.
-    AlreadyCommitted,
-}
-
-/// Which logs `eth_getLogs` wants.
-#[derive(Clone, Debug, Default)]
-pub struct LogFilter {
-    /// Emitting contracts; empty means any.
-    pub addresses: Vec<Address>,
-    /// Per topic position, the accepted values; `None` means any.
-    pub topics: Vec<Option<Vec<B256>>>,
-}
-
-impl LogFilter {
-    fn matches(&self, log: &Log) -> bool {
-        if !self.addresses.is_empty() && !self.addresses.contains(&log.address) {
-            return false;
-        }
-        let topics = log.topics();
-        self.topics
-            .iter()
-            .enumerate()
-            .all(|(i, wanted)| match wanted {
-                None => true,
-                Some(wanted) => topics.get(i).is_some_and(|t| wanted.contains(t)),
-            })
-    }
-
-    /// False when the bloom proves no log of the block can match.
-    fn may_match(&self, bloom: &Bloom) -> bool {
-        let addresses = self.addresses.is_empty()
-            || self
-                .addresses
-                .iter()
-                .any(|a| bloom.contains_input(alloy_primitives::BloomInput::Raw(a.as_slice())));
-        addresses
-            && self.topics.iter().all(|wanted| match wanted {
-                None => true,
-                Some(wanted) => wanted
-                    .iter()
-                    .any(|t| bloom.contains_input(alloy_primitives::BloomInput::Raw(t.as_slice()))),
-            })
-    }
-}
-
-/// A log and where it was emitted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogEntry {
-    pub log: Log,
-    pub block_height: u64,
-    pub block_hash: B256,
-    pub tx_hash: B256,
-    pub tx_index: u64,
-    pub log_index: u64,
-}
-
 /// The store. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
 pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     kv: Arc<dyn Kv>,
     codec: BlockCodec,
+    /// Serialises commits (and late certificates) so the head cannot move between a
+    /// commit's checks and its write.
+    commit_lock: Mutex<()>,
+    /// Committed height + 1 (0 before genesis), as last seen by this handle: lets state
+    /// reads check their version without a disk read. Refreshed from disk on a miss, so
+    /// a second handle on the same engine never rejects a version that is committed.
+    committed_len: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("codec", &self.inner.codec)
+            .finish_non_exhaustive()
     }
-}
-
-fn height_key(height: u64) -> [u8; 8] {
-    height.to_be_bytes()
-}
-
-fn be_u64(bytes: &[u8]) -> Result<u64, StorageError> {
-    bytes
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .map(u64::from_be_bytes)
-        .ok_or_else(|| StorageError::Corrupt("short integer".into()))
-}
-
-/// Encodes receipts as `count u32 ‖ (len u32 ‖ receipt)*`.
-fn encode_receipts(receipts: &[Receipt]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(receipts.len() as u32).to_be_bytes());
-    for receipt in receipts {
-        let bytes = receipt.encode();
-        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        out.extend_from_slice(&bytes);
-    }
-    out
-}
-
-fn decode_receipts(mut bytes: &[u8]) -> Result<Vec<Receipt>, StorageError> {
-    let corrupt = |what: &str| StorageError::Corrupt(format!("receipts: {what}"));
-    let mut take = |n: usize| -> Result<&[u8], StorageError> {
-        if bytes.len() < n {
-            return Err(corrupt("truncated"));
-        }
-        let (head, rest) = bytes.split_at(n);
-        bytes = rest;
-        Ok(head)
-    };
-    let count = u32::from_be_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
-    if count > RECEIPTS_MAX {
-        return Err(corrupt("too many"));
-    }
-    let mut receipts = Vec::with_capacity(count);
-    for _ in 0..count {
-        let len = u32::from_be_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
-        let raw = take(len)?;
-        receipts.push(
-            Receipt::decode_cfg(bytes::Bytes::copy_from_slice(raw), &())
-                .map_err(|err| corrupt(&err.to_string()))?,
-        );
-    }
-    Ok(receipts)
 }
 
 impl Store {
-    /// Opens (or creates) the on-disk store in `dir`.
+    /// Opens (or creates) the on-disk store in `dir`. Blocks read back are decoded with
+    /// `codec`'s limits.
     pub fn open(dir: &Path, codec: BlockCodec) -> Result<Self, StorageError> {
         Self::from_kv(Arc::new(FjallKv::open(dir)?), codec)
     }
 
-    /// A store in memory (tests, genesis computation).
+    /// An empty store in memory (tests; computing genesis without a data folder).
     pub fn in_memory() -> Self {
+        Self::with_kv(Arc::new(MemoryKv::new()), IN_MEMORY_CODEC, None)
+    }
+
+    /// A store over any engine, e.g. a [`MemoryKv`] shared with an earlier store to
+    /// simulate a restart.
+    pub fn from_kv(kv: Arc<dyn Kv>, codec: BlockCodec) -> Result<Self, StorageError> {
+        if let Some(bytes) = kv.get(Column::Meta, SCHEMA_KEY)? {
+            let found = keys::be_u32(&bytes, "schema version")?;
+            if found != SCHEMA_VERSION {
+                return Err(StorageError::Schema {
+                    expected: SCHEMA_VERSION,
+                    found,
+                });
+            }
+        }
+        let head = read_head(kv.as_ref())?;
+        Ok(Self::with_kv(kv, codec, head))
+    }
+
+    fn with_kv(kv: Arc<dyn Kv>, codec: BlockCodec, head: Option<ChainHead>) -> Self {
         Self {
-            kv: Arc::new(MemoryKv::new()),
-            codec: BlockCodec {
-                txs_max: u32::MAX,
-                txs_bytes_max: usize::MAX / 2,
-            },
+            inner: Arc::new(Inner {
+                kv,
+                codec,
+                commit_lock: Mutex::new(()),
+                committed_len: AtomicU64::new(head.map_or(0, |h| h.height + 1)),
+            }),
         }
     }
 
-    /// A store over any engine.
-    pub fn from_kv(kv: Arc<dyn Kv>, codec: BlockCodec) -> Result<Self, StorageError> {
-        Ok(Self { kv, codec })
+    pub(crate) fn kv(&self) -> &dyn Kv {
+        self.inner.kv.as_ref()
     }
 
     /// The committed head, or `None` before genesis.
     pub fn head(&self) -> Result<Option<ChainHead>, StorageError> {
-        let Some(bytes) = self.kv.get(Column::Meta, HEAD_KEY)? else {
-            return Ok(None);
-        };
-        if bytes.len() != 80 {
-            return Err(StorageError::Corrupt("head pointer".into()));
+        read_head(self.kv())
+    }
+
+    /// Fails unless state `version` is committed (every committed version is kept).
+    pub(crate) fn ensure_committed(&self, version: u64) -> Result<(), StorageError> {
+        if version < self.inner.committed_len.load(Ordering::Acquire) {
+            return Ok(());
         }
-        Ok(Some(ChainHead {
-            height: be_u64(&bytes[..8])?,
-            hash: B256::from_slice(&bytes[8..40]),
-            state_root: B256::from_slice(&bytes[40..72]),
-            timestamp_ms: be_u64(&bytes[72..80])?,
-        }))
+        let head = self.head()?;
+        let len = head.map_or(0, |h| h.height + 1);
+        self.inner.committed_len.fetch_max(len, Ordering::AcqRel);
+        if version < len {
+            return Ok(());
+        }
+        Err(StorageError::VersionUnavailable {
+            version,
+            earliest: 0,
+            latest: head.map(|h| h.height),
+        })
     }
 
-    pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
-        let Some(bytes) = self.kv.get(Column::Blocks, &height_key(height))? else {
+    /// The header of the committed block at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<Header>, StorageError> {
+        let Some(bytes) = self.kv().get(Column::Headers, &height_key(height))? else {
             return Ok(None);
         };
-        Block::decode_cfg(bytes::Bytes::from(bytes), &self.codec)
+        Header::decode_cfg(alloy_primitives::bytes::Bytes::from(bytes), &())
             .map(Some)
-            .map_err(|err| StorageError::Corrupt(format!("block {height}: {err}")))
+            .map_err(|err| StorageError::corrupt("header", err))
     }
 
+    /// The hash of the committed block at `height`, without reading its transactions.
+    pub fn block_hash(&self, height: u64) -> Result<Option<B256>, StorageError> {
+        Ok(self
+            .header(height)?
+            .map(|header| digest_to_b256(&header.digest())))
+    }
+
+    /// The committed block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
+        let Some(bytes) = self.kv().get(Column::Blocks, &height_key(height))? else {
+            return Ok(None);
+        };
+        Block::decode_cfg(
+            alloy_primitives::bytes::Bytes::from(bytes),
+            &self.inner.codec,
+        )
+        .map(Some)
+        .map_err(|err| StorageError::corrupt("block", err))
+    }
+
+    /// The height of the committed block with this hash.
     pub fn height_of(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
-        match self.kv.get(Column::BlockHashes, hash.as_slice())? {
-            Some(bytes) => Ok(Some(be_u64(&bytes)?)),
+        match self.kv().get(Column::BlockHashes, hash.as_slice())? {
+            Some(bytes) => keys::be_u64(&bytes, "block hash index").map(Some),
             None => Ok(None),
         }
     }
 
+    /// The committed block with this hash.
     pub fn block_by_hash(&self, hash: &B256) -> Result<Option<Block>, StorageError> {
         match self.height_of(hash)? {
             Some(height) => self.block(height),
@@ -283,332 +221,101 @@ impl Store {
         }
     }
 
+    /// The receipts of the committed block at `height`, in transaction order (`None`
+    /// when no block is committed there).
     pub fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, StorageError> {
-        match self.kv.get(Column::Receipts, &height_key(height))? {
-            Some(bytes) => decode_receipts(&bytes).map(Some),
+        if self
+            .kv()
+            .get(Column::Headers, &height_key(height))?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let range = KeyRange::prefix(&height_key(height));
+        let mut receipts = Vec::new();
+        for entry in self.kv().iter(Column::Receipts, range, Direction::Forward) {
+            let (key, bytes) = entry?;
+            if key != receipt_key(height, receipts.len() as u32) {
+                return Err(StorageError::corrupt(
+                    "receipts",
+                    "indexes are not contiguous",
+                ));
+            }
+            receipts.push(decode_receipt(bytes)?);
+        }
+        Ok(Some(receipts))
+    }
+
+    /// One receipt of the committed block at `height`.
+    pub fn receipt(&self, height: u64, index: u32) -> Result<Option<Receipt>, StorageError> {
+        match self
+            .kv()
+            .get(Column::Receipts, &receipt_key(height, index))?
+        {
+            Some(bytes) => decode_receipt(bytes).map(Some),
             None => Ok(None),
         }
     }
 
+    /// Where the committed transaction with this hash is.
     pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, StorageError> {
-        let Some(bytes) = self.kv.get(Column::Txs, hash.as_slice())? else {
-            return Ok(None);
-        };
-        if bytes.len() != 12 {
-            return Err(StorageError::Corrupt("transaction index entry".into()));
+        match self.kv().get(Column::Txs, hash.as_slice())? {
+            Some(bytes) => keys::decode_tx_location(&bytes).map(Some),
+            None => Ok(None),
         }
-        Ok(Some(TxLocation {
-            height: be_u64(&bytes[..8])?,
-            index: u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes")),
-        }))
     }
 
+    /// The finalisation certificate of the block at `height`, if the store has one.
     pub fn finalization(&self, height: u64) -> Result<Option<Bytes>, StorageError> {
         Ok(self
-            .kv
+            .kv()
             .get(Column::Finalizations, &height_key(height))?
             .map(Bytes::from))
     }
 
-    /// Records a certificate that arrived after its block was committed.
-    pub fn set_finalization(&self, height: u64, certificate: Bytes) -> Result<(), StorageError> {
-        self.kv.write(vec![Op::Put(
-            Column::Finalizations,
-            height_key(height).to_vec(),
-            certificate.to_vec(),
-        )])
-    }
-
+    /// Committed code by its Keccak-256 hash.
     pub fn code(&self, hash: &B256) -> Result<Option<Bytes>, StorageError> {
         Ok(self
-            .kv
+            .kv()
             .get(Column::Codes, hash.as_slice())?
             .map(Bytes::from))
     }
 
-    /// A read view of the state at `base` (committed version plus pending layers).
-    pub fn view(&self, base: &StateBase) -> StateAt {
-        StateAt {
-            kv: self.kv.clone(),
-            committed: base.committed,
-            layers: base.layers(),
-        }
+    /// A proof of the value of the state key with this preimage in the state committed
+    /// at `version` (see [`crate::commitment::proof`] for the format).
+    pub fn proof(&self, version: u64, preimage: &[u8]) -> Result<StateProof, StorageError> {
+        self.ensure_committed(version)?;
+        prove(self.kv(), version, preimage)
     }
 
-    /// The state root after applying `diff` on `base`, and the tree changes to commit
-    /// with it. Writes nothing.
-    pub fn state_root_after(
-        &self,
-        base: &StateBase,
-        diff: &StateDiff,
-    ) -> Result<(B256, TreeDelta), StorageError> {
-        let version = base.next_version();
-        let layers = base.layers();
-        let reader = LayeredTree {
-            kv: self.kv.as_ref(),
-            layers: layers.iter().map(|layer| &layer.tree).collect(),
-        };
-        let mut values: Vec<(KeyHash, Option<Vec<u8>>)> = Vec::new();
-        for (address, account) in &diff.accounts {
-            values.push((
-                key_hash(&account_preimage(address)),
-                account.as_ref().map(encode_account),
-            ));
-        }
-        for (address, slots) in &diff.storage {
-            for (slot, value) in slots {
-                let encoded = (!value.is_zero()).then(|| value.to_be_bytes::<32>().to_vec());
-                values.push((key_hash(&storage_preimage(address, slot)), encoded));
-            }
-        }
-        let tree = JellyfishMerkleTree::<_, Sha256>::new(&reader);
-        let (root, batch) = tree
-            .put_value_set(values, version)
-            .map_err(|err| StorageError::Commitment(err.to_string()))?;
-        Ok((
-            B256::from(root.0),
-            TreeDelta::from_batch(version, root, batch),
-        ))
-    }
-
-    /// Commits a block in one atomic, durable batch. Idempotent for the block already
-    /// committed at its height.
-    pub fn commit(&self, commit: BlockCommit<'_>) -> Result<CommitOutcome, StorageError> {
-        let block = commit.block;
-        let height = block.header.height;
-        let head = self.head()?;
-        match head {
-            Some(head) if height <= head.height => {
-                let stored = self
-                    .block(height)?
-                    .ok_or_else(|| StorageError::Corrupt(format!("block {height} missing")))?;
-                if stored.hash() == block.hash() {
-                    return Ok(CommitOutcome::AlreadyCommitted);
-                }
-                return Err(StorageError::Conflict {
-                    height,
-                    committed: stored.hash().to_string(),
-                });
-            }
-            Some(head) if height != head.height + 1 => {
-                return Err(StorageError::NotNext {
-                    height,
-                    head: Some(head.height),
-                });
-            }
-            None if height != 0 => {
-                return Err(StorageError::NotNext { height, head: None });
-            }
-            _ => {}
-        }
-        if commit.tree.version != height {
-            return Err(StorageError::Commitment(format!(
-                "tree delta of version {} for block {height}",
-                commit.tree.version
-            )));
-        }
-        if commit.tree.root != block.header.state_root {
-            return Err(StorageError::Commitment(format!(
-                "tree root {} differs from the header's state root {}",
-                commit.tree.root, block.header.state_root
-            )));
-        }
-        if commit.receipts.len() != block.txs.len() {
-            return Err(StorageError::Commitment(format!(
-                "{} receipts for {} transactions",
-                commit.receipts.len(),
-                block.txs.len()
-            )));
-        }
-
-        let hash = block.hash();
-        let key = height_key(height).to_vec();
-        let mut ops = vec![
-            Op::Put(Column::Blocks, key.clone(), block.encode().to_vec()),
-            Op::Put(
-                Column::Receipts,
-                key.clone(),
-                encode_receipts(commit.receipts),
-            ),
-            Op::Put(Column::BlockHashes, hash.to_vec(), key.clone()),
-            Op::Put(
-                Column::Blooms,
-                key.clone(),
-                logs_bloom(commit.receipts.iter().flat_map(|r| r.logs.iter()))
-                    .as_slice()
-                    .to_vec(),
-            ),
-        ];
-        for (index, receipt) in commit.receipts.iter().enumerate() {
-            let mut location = key.clone();
-            location.extend_from_slice(&(index as u32).to_be_bytes());
-            ops.push(Op::Put(Column::Txs, receipt.tx_hash.to_vec(), location));
-        }
-        if let Some(certificate) = &commit.finalization {
-            ops.push(Op::Put(
-                Column::Finalizations,
-                key.clone(),
-                certificate.to_vec(),
-            ));
-        }
-        for (code_hash, code) in &commit.diff.codes {
-            ops.push(Op::Put(Column::Codes, code_hash.to_vec(), code.to_vec()));
-        }
-        for (node_key, node) in &commit.tree.nodes {
-            ops.push(Op::Put(
-                Column::Nodes,
-                node_key_bytes(node_key),
-                node_bytes(node),
-            ));
-        }
-        for (key_hash, value) in &commit.tree.values {
-            let value = tagged(value);
-            let versioned = [&key_hash.0[..], &height.to_be_bytes()].concat();
-            ops.push(Op::Put(Column::Values, versioned, value.clone()));
-            let latest = [&height.to_be_bytes()[..], &value].concat();
-            ops.push(Op::Put(Column::Latest, key_hash.0.to_vec(), latest));
-        }
-        let mut head_bytes = Vec::with_capacity(80);
-        head_bytes.extend_from_slice(&height.to_be_bytes());
-        head_bytes.extend_from_slice(hash.as_slice());
-        head_bytes.extend_from_slice(block.header.state_root.as_slice());
-        head_bytes.extend_from_slice(&block.header.timestamp_ms.to_be_bytes());
-        ops.push(Op::Put(Column::Meta, HEAD_KEY.to_vec(), head_bytes));
-        self.kv.write(ops)?;
-        Ok(CommitOutcome::Committed)
-    }
-
-    /// A proof of `preimage`'s value in the state committed at `version`.
-    pub fn proof(&self, version: u64, preimage: Vec<u8>) -> Result<StateProof, StorageError> {
-        self.check_version(version)?;
-        commitment::prove(self.kv.as_ref(), version, preimage)
-    }
-
+    /// [`Store::proof`] for an account.
     pub fn account_proof(
         &self,
         version: u64,
         address: &Address,
     ) -> Result<StateProof, StorageError> {
-        self.proof(version, account_preimage(address))
+        self.proof(version, &account_preimage(address))
     }
 
+    /// [`Store::proof`] for a storage slot.
     pub fn storage_proof(
         &self,
         version: u64,
         address: &Address,
         slot: &U256,
     ) -> Result<StateProof, StorageError> {
-        self.proof(version, storage_preimage(address, slot))
-    }
-
-    fn check_version(&self, version: u64) -> Result<(), StorageError> {
-        let latest = self.head()?.map(|h| h.height);
-        match latest {
-            Some(latest) if version <= latest => Ok(()),
-            _ => Err(StorageError::VersionUnavailable {
-                version,
-                earliest: 0,
-                latest: latest.unwrap_or_default(),
-            }),
-        }
-    }
-
-    /// Logs of blocks `from..=to` matching `filter`, at most `max_results`.
-    pub fn logs(
-        &self,
-        from: u64,
-        to: u64,
-        filter: &LogFilter,
-        max_results: usize,
-    ) -> Result<Vec<LogEntry>, StorageError> {
-        let mut out = Vec::new();
-        for height in from..=to {
-            let Some(bloom) = self.kv.get(Column::Blooms, &height_key(height))? else {
-                continue;
-            };
-            if bloom.len() != 256 || !filter.may_match(&Bloom::from_slice(&bloom)) {
-                continue;
-            }
-            let Some(receipts) = self.receipts(height)? else {
-                continue;
-            };
-            let Some(block) = self.block(height)? else {
-                continue;
-            };
-            let mut log_index = 0u64;
-            for (tx_index, receipt) in receipts.iter().enumerate() {
-                for log in &receipt.logs {
-                    if filter.matches(log) {
-                        if out.len() >= max_results {
-                            return Err(StorageError::TooManyResults { max: max_results });
-                        }
-                        out.push(LogEntry {
-                            log: log.clone(),
-                            block_height: height,
-                            block_hash: block.hash(),
-                            tx_hash: receipt.tx_hash,
-                            tx_index: tx_index as u64,
-                            log_index,
-                        });
-                    }
-                    log_index += 1;
-                }
-            }
-        }
-        Ok(out)
+        self.proof(version, &storage_preimage(address, slot))
     }
 }
 
-/// A read view of one state: committed version plus uncommitted layers (newest first).
-#[derive(Clone)]
-pub struct StateAt {
-    kv: Arc<dyn Kv>,
-    committed: Option<u64>,
-    layers: Vec<Arc<PendingState>>,
-}
-
-impl StateAt {
-    fn read(&self, preimage: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.committed {
-            Some(version) => read_committed(self.kv.as_ref(), &key_hash(preimage), version),
-            None => Ok(None),
-        }
+fn read_head(kv: &dyn Kv) -> Result<Option<ChainHead>, StorageError> {
+    match kv.get(Column::Meta, HEAD_KEY)? {
+        Some(bytes) => keys::decode_head(&bytes).map(Some),
+        None => Ok(None),
     }
 }
 
-impl StateView for StateAt {
-    fn account(&self, address: &Address) -> Result<Option<Account>, StorageError> {
-        for layer in &self.layers {
-            if let Some(account) = layer.diff.accounts.get(address) {
-                return Ok(*account);
-            }
-        }
-        self.read(&account_preimage(address))?
-            .map(|value| decode_account(&value))
-            .transpose()
-    }
-
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
-        for layer in &self.layers {
-            if let Some(value) = layer.diff.storage.get(address).and_then(|s| s.get(slot)) {
-                return Ok(*value);
-            }
-        }
-        match self.read(&storage_preimage(address, slot))? {
-            Some(value) => decode_word(&value),
-            None => Ok(U256::ZERO),
-        }
-    }
-
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
-        for layer in &self.layers {
-            if let Some(code) = layer.diff.codes.get(code_hash) {
-                return Ok(Some(code.clone()));
-            }
-        }
-        Ok(self
-            .kv
-            .get(Column::Codes, code_hash.as_slice())?
-            .map(Bytes::from))
-    }
+fn decode_receipt(bytes: Vec<u8>) -> Result<Receipt, StorageError> {
+    Receipt::decode_cfg(alloy_primitives::bytes::Bytes::from(bytes), &())
+        .map_err(|err| StorageError::corrupt("receipt", err))
 }

@@ -1,0 +1,282 @@
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, U256};
+use jmt::{KeyHash, RootHash};
+
+use super::{
+    proof::{StateProof, jmt_proof, prove, verify_state_proof},
+    *,
+};
+use crate::{
+    Account, ProofError, StateDiff,
+    kv::{Batch, MemoryKv},
+};
+
+fn account(balance: u64) -> Account {
+    Account {
+        nonce: balance % 7,
+        balance: U256::from(balance),
+        ..Account::default()
+    }
+}
+
+fn addr(i: u64) -> Address {
+    Address::left_padding_from(&i.to_be_bytes())
+}
+
+/// Applies `diff` as the next version on top of `committed` and writes it to `kv`.
+fn commit_version(kv: &MemoryKv, committed: Option<u64>, diff: &StateDiff) -> TreeDelta {
+    let reader = LayeredTree {
+        kv,
+        committed,
+        layers: Vec::new(),
+    };
+    let delta = reader
+        .apply(committed.map_or(0, |version| version + 1), diff)
+        .unwrap();
+    let mut batch = Batch::new();
+    delta.write_into(&mut batch);
+    kv.write(batch).unwrap();
+    delta
+}
+
+/// The root of a fresh tree holding exactly `state`: a Jellyfish tree's root depends only
+/// on its contents, so it must equal the root reached through any history.
+fn root_from_scratch(state: &BTreeMap<Address, Account>) -> B256 {
+    let diff = StateDiff {
+        accounts: state.iter().map(|(a, acc)| (*a, Some(*acc))).collect(),
+        ..StateDiff::default()
+    };
+    let empty = MemoryKv::new();
+    let reader = LayeredTree {
+        kv: &empty,
+        committed: None,
+        layers: Vec::new(),
+    };
+    reader.apply(0, &diff).unwrap().root()
+}
+
+#[test]
+fn key_hash_is_jmts_sha256_key_hash() {
+    let preimage = account_preimage(&addr(5));
+    assert_eq!(key_hash(&preimage), KeyHash::with::<Sha256>(&preimage));
+    assert_eq!(preimage.len(), 21);
+    assert_eq!(storage_preimage(&addr(5), &U256::from(1)).len(), 53);
+}
+
+#[test]
+fn values_roundtrip_and_reject_bad_lengths() {
+    let account = account(1234);
+    assert_eq!(decode_account(&encode_account(&account)).unwrap(), account);
+    assert!(decode_account(&[0; 71]).is_err());
+    assert_eq!(encode_word(&U256::ZERO), None);
+    let word = encode_word(&U256::from(9)).unwrap();
+    assert_eq!(decode_word(&word).unwrap(), U256::from(9));
+    assert!(decode_word(&word[1..]).is_err());
+    assert!(untag(&[7, 1]).is_err());
+    assert!(untag(&[ABSENT, 1]).is_err());
+    assert!(untag(&[]).is_err());
+}
+
+#[test]
+fn node_keys_sort_by_version_and_keep_paths_apart() {
+    // jmt does not let code outside it build node keys, so take real ones from trees.
+    let kv = MemoryKv::new();
+    let mut diff = StateDiff::default();
+    for i in 0..200 {
+        diff.accounts.insert(addr(i), Some(account(i)));
+    }
+    let genesis = commit_version(&kv, None, &diff);
+    diff.accounts.retain(|address, _| *address < addr(20));
+    let next = commit_version(&kv, Some(0), &diff);
+    let mut encoded = std::collections::BTreeSet::new();
+    for (delta, version) in [(&genesis, 0u64), (&next, 1)] {
+        for key in delta.nodes.keys() {
+            let bytes = node_key_bytes(key);
+            assert_eq!(bytes[..8], version.to_be_bytes());
+            assert_eq!(bytes[8] as usize, key.nibble_path().num_nibbles());
+            assert_eq!(bytes.len(), 9 + key.nibble_path().num_nibbles().div_ceil(2));
+            assert!(encoded.insert(bytes), "two node keys share an encoding");
+        }
+    }
+    assert_eq!(
+        encoded.len(),
+        genesis.nodes_written() + next.nodes_written()
+    );
+    let root_key = [&0u64.to_be_bytes()[..], &[0]].concat();
+    assert!(encoded.contains(&root_key));
+    let versions: Vec<u8> = encoded.iter().map(|key| key[7]).collect();
+    assert!(versions.is_sorted(), "keys sort by version first");
+}
+
+#[test]
+fn incremental_roots_match_roots_from_scratch_at_every_version() {
+    let kv = MemoryKv::new();
+    let mut state = BTreeMap::new();
+    let mut roots = Vec::new();
+    let mut committed = None;
+    for version in 0..12u64 {
+        let mut diff = StateDiff::default();
+        for i in 0..25 {
+            let address = addr((version * 13 + i * 7) % 60);
+            let value = (version % 3 != 2).then(|| account(version * 100 + i + 1));
+            diff.accounts.insert(address, value);
+        }
+        for (address, value) in &diff.accounts {
+            match value {
+                Some(account) => state.insert(*address, *account),
+                None => state.remove(address),
+            };
+        }
+        let delta = commit_version(&kv, committed, &diff);
+        assert_eq!(delta.root(), root_from_scratch(&state), "version {version}");
+        roots.push((delta.root(), state.clone()));
+        committed = Some(version);
+    }
+    // Every old version stays readable, with its own values.
+    for (version, (root, state)) in roots.iter().enumerate() {
+        for i in 0..60 {
+            let key = key_hash(&account_preimage(&addr(i)));
+            let value = read_committed(&kv, &key, version as u64).unwrap();
+            assert_eq!(value, state.get(&addr(i)).map(encode_account));
+        }
+        let proof = prove(&kv, version as u64, &account_preimage(&addr(3))).unwrap();
+        verify_state_proof(*root, &proof).unwrap();
+    }
+}
+
+#[test]
+fn an_unchanged_version_still_has_a_root() {
+    let kv = MemoryKv::new();
+    let mut diff = StateDiff::default();
+    diff.accounts.insert(addr(1), Some(account(1)));
+    let genesis = commit_version(&kv, None, &diff);
+    let empty = commit_version(&kv, Some(0), &StateDiff::default());
+    assert_eq!(empty.root(), genesis.root());
+    let proof = prove(&kv, 1, &account_preimage(&addr(1))).unwrap();
+    verify_state_proof(empty.root(), &proof).unwrap();
+}
+
+/// A small state whose proofs are checked both by our verifier and by jmt's.
+fn proof_fixture() -> (MemoryKv, B256) {
+    let kv = MemoryKv::new();
+    let mut diff = StateDiff::default();
+    for i in 0..300 {
+        diff.accounts.insert(addr(i * 2), Some(account(i + 1)));
+        diff.storage
+            .entry(addr(i * 2))
+            .or_default()
+            .insert(U256::from(i), U256::from(i + 1));
+    }
+    let delta = commit_version(&kv, None, &diff);
+    (kv, delta.root())
+}
+
+#[test]
+fn proofs_agree_with_jmts_verifier_for_present_and_absent_keys() {
+    let (kv, root) = proof_fixture();
+    for i in 0..120 {
+        // Even addresses exist, odd ones do not.
+        let preimage = account_preimage(&addr(i));
+        let proof = prove(&kv, 0, &preimage).unwrap();
+        assert_eq!(proof.value.is_some(), i % 2 == 0);
+        verify_state_proof(root, &proof).unwrap();
+        let (value, jmt) = jmt_proof(&kv, 0, &preimage).unwrap();
+        jmt.verify(RootHash(root.0), key_hash(&preimage), value.as_ref())
+            .unwrap();
+        // A wrong claim fails under both verifiers.
+        let wrong = Some(encode_account(&account(999_999)));
+        assert!(
+            jmt.verify(RootHash(root.0), key_hash(&preimage), wrong.as_ref())
+                .is_err()
+        );
+        let mut claim = proof.clone();
+        claim.value = wrong.map(Into::into);
+        assert!(verify_state_proof(root, &claim).is_err());
+    }
+    let slot = storage_preimage(&addr(4), &U256::from(2));
+    let proof = prove(&kv, 0, &slot).unwrap();
+    assert_eq!(
+        decode_word(proof.value.as_ref().unwrap()).unwrap(),
+        U256::from(3)
+    );
+    verify_state_proof(root, &proof).unwrap();
+}
+
+#[test]
+fn tampered_proofs_fail() {
+    let (kv, root) = proof_fixture();
+    let present = prove(&kv, 0, &account_preimage(&addr(10))).unwrap();
+    let absent = prove(&kv, 0, &account_preimage(&addr(11))).unwrap();
+    verify_state_proof(root, &present).unwrap();
+    verify_state_proof(root, &absent).unwrap();
+
+    let tamper = |proof: &StateProof, change: &dyn Fn(&mut StateProof)| {
+        let mut proof = proof.clone();
+        change(&mut proof);
+        verify_state_proof(root, &proof)
+    };
+    let value = tamper(&present, &|p| {
+        p.value = Some(encode_account(&account(5)).into())
+    });
+    assert!(matches!(value, Err(ProofError::ValueMismatch { .. })));
+    let key = tamper(&present, &|p| {
+        p.preimage = account_preimage(&addr(12)).into()
+    });
+    assert!(matches!(key, Err(ProofError::KeyMismatch { .. })));
+    let hidden = tamper(&present, &|p| p.value = None);
+    assert!(matches!(hidden, Err(ProofError::KeyPresent)));
+    let sibling = tamper(&present, &|p| p.proof.siblings[0] = B256::repeat_byte(1));
+    assert!(matches!(sibling, Err(ProofError::RootMismatch { .. })));
+    let invented = tamper(&absent, &|p| {
+        p.value = Some(encode_account(&account(1)).into())
+    });
+    assert!(invented.is_err());
+    let moved = tamper(&absent, &|p| {
+        p.preimage = account_preimage(&addr(10)).into()
+    });
+    assert!(
+        moved.is_err(),
+        "an absence proof cannot be replayed for a present key"
+    );
+    let too_long = tamper(&absent, &|p| p.proof.siblings = vec![B256::ZERO; 257]);
+    assert!(matches!(
+        too_long,
+        Err(ProofError::TooManySiblings { count: 257 })
+    ));
+    assert!(matches!(
+        verify_state_proof(B256::repeat_byte(7), &present),
+        Err(ProofError::RootMismatch { .. })
+    ));
+}
+
+/// The proof format is an external interface: this pins it byte for byte.
+#[test]
+fn proof_json_golden_vector() {
+    let kv = MemoryKv::new();
+    let mut diff = StateDiff::default();
+    diff.accounts.insert(addr(1), Some(account(10)));
+    diff.accounts.insert(addr(2), Some(account(20)));
+    let root = commit_version(&kv, None, &diff).root();
+    let proof = prove(&kv, 0, &account_preimage(&addr(1))).unwrap();
+    verify_state_proof(root, &proof).unwrap();
+    let json = serde_json::to_string(&proof).unwrap();
+    assert_eq!(root.to_string(), GOLDEN_ROOT);
+    assert_eq!(json, GOLDEN_PROOF);
+    let parsed: StateProof = serde_json::from_str(GOLDEN_PROOF).unwrap();
+    assert_eq!(parsed, proof);
+    let empty = prove(&MemoryKv::new(), 0, &account_preimage(&addr(1)));
+    assert!(empty.is_err(), "no tree at version 0 of an empty store");
+}
+
+const GOLDEN_ROOT: &str = "0xcb926b1825ef845e80e3af2ec8b47544acf265be6848ab63a378076a8c5df3ad";
+/// Checked against an independent implementation of the documented algorithm.
+const GOLDEN_PROOF: &str = concat!(
+    r#"{"preimage":"0x010000000000000000000000000000000000000001","value":"0x0000000000"#,
+    r#"000003000000000000000000000000000000000000000000000000000000000000000ac5d2460186"#,
+    r#"f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470","proof":{"leaf":{"keyHas"#,
+    r#"h":"0x7238b643763ca2490f8069b1f767c10958416a0b244dab3e2271ae865d652d4e","valueHa"#,
+    r#"sh":"0x31f56dd0aff0639c05cb44143c87c7217cdab00cfc5f12a03e9e3b7fbbff2bd9"},"sibli"#,
+    r#"ngs":["0x035a238f253a759bc694693f53735badd136dbe4c3008b9f403f008d45657e61","0x53"#,
+    r#"50415253455f4d45524b4c455f504c414345484f4c4445525f484153485f5f"]}}"#,
+);
