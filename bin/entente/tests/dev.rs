@@ -81,6 +81,7 @@ fn dev_network_serves_real_clients_and_refuses_bad_input() {
     );
 
     bad_input_changes_nothing(&dev);
+    finality_certificates_verify_offline(&dev);
 
     // Real clients: ethers v6, Foundry cast and web3.py (installed by scripts/test).
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/clients");
@@ -115,13 +116,74 @@ fn dev_network_serves_real_clients_and_refuses_bad_input() {
     );
 }
 
+/// The REST certificate of a block verifies against the validator set alone, and names
+/// the block the JSON-RPC reports.
+fn finality_certificates_verify_offline(dev: &Dev) {
+    let api = dev.info["nodes"][2]["api"].as_str().unwrap();
+    let doc: Value = serde_json::from_str(
+        &curl_get(&format!("{api}/v1/blocks/1/finalization")).expect("REST certificate"),
+    )
+    .unwrap();
+    let validators: Vec<_> = doc["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| entente_chainspec::decode_public_key(v.as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(validators.len(), 4);
+    let certificate = hex_bytes(doc["certificate"].as_str().unwrap());
+    let hash = doc["hash"].as_str().unwrap();
+    let digest = entente_primitives::b256_to_digest(&hash.parse().unwrap());
+    let verified = entente_consensus::verify_finalization(&certificate, &validators, &digest)
+        .expect("certificate verifies");
+    assert!(verified.signers.len() >= 3, "a quorum of 2f+1 = 3 signed");
+    let block = rpc(&url(dev, 0), "eth_getBlockByNumber", json!(["0x1", false])).unwrap();
+    assert_eq!(block["hash"], doc["hash"]);
+    // The same certificate through JSON-RPC.
+    let via_rpc = rpc(&url(dev, 1), "entente_getFinalization", json!(["0x1"])).unwrap();
+    assert_eq!(via_rpc["hash"], doc["hash"]);
+    // A flipped byte breaks it; another block's hash does not match it.
+    let mut tampered = certificate.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(entente_consensus::verify_finalization(&tampered, &validators, &digest).is_err());
+    let other = entente_primitives::b256_to_digest(&alloy_primitives::B256::repeat_byte(1));
+    assert!(entente_consensus::verify_finalization(&certificate, &validators, &other).is_err());
+    // Unknown blocks and bad ids get clear REST errors.
+    let missing: Value =
+        serde_json::from_str(&curl_get(&format!("{api}/v1/blocks/999999/finalization")).unwrap())
+            .unwrap();
+    assert_eq!(missing["error"]["code"], "not_found");
+    let bad: Value =
+        serde_json::from_str(&curl_get(&format!("{api}/v1/blocks/nonsense")).unwrap()).unwrap();
+    assert_eq!(bad["error"]["code"], "bad_request");
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    let text = text.trim_start_matches("0x");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn curl_get(url: &str) -> Result<String, String> {
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "10", url])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 /// Malformed or unacceptable requests get clear errors and change no state.
 fn bad_input_changes_nothing(dev: &Dev) {
     let node = url(dev, 1);
     let account = signer(dev, 0);
     let address = format!("{:#x}", account.address());
     let nonce_before = rpc(&node, "eth_getTransactionCount", json!([address, "latest"])).unwrap();
-    let balance_before = rpc(&node, "eth_getBalance", json!([address, "latest"])).unwrap();
 
     // Not JSON at all.
     let body = raw_post(&node, "{this is not json").unwrap();
@@ -221,6 +283,143 @@ fn bad_input_changes_nothing(dev: &Dev) {
             .contains("insufficient funds"),
         "{err}"
     );
+
+    // A nonce far ahead waits in the pool; sending it again is "already known".
+    let nonce: u64 = quantity(&nonce_before);
+    let future = account
+        .sign(TxEip1559 {
+            chain_id: 1337,
+            nonce: nonce + 50,
+            gas_limit: 21_000,
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(Address::repeat_byte(1)),
+            value: U256::from(1),
+            access_list: Default::default(),
+            input: Bytes::new(),
+        })
+        .unwrap();
+    rpc(
+        &node,
+        "eth_sendRawTransaction",
+        json!([future.raw.to_string()]),
+    )
+    .unwrap();
+    let err = rpc(
+        &node,
+        "eth_sendRawTransaction",
+        json!([future.raw.to_string()]),
+    )
+    .unwrap_err();
+    assert_eq!(err["message"], "already known", "{err}");
+
+    // A signature that recovers to nobody.
+    let unsigned = TxEip1559 {
+        chain_id: 1337,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(Address::repeat_byte(1)),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let forged: alloy_consensus::TxEnvelope = alloy_consensus::SignableTransaction::into_signed(
+        unsigned,
+        alloy_primitives::Signature::new(U256::ZERO, U256::from(1), false),
+    )
+    .into();
+    let raw = alloy_eips::eip2718::Encodable2718::encoded_2718(&forged);
+    let err = rpc(
+        &node,
+        "eth_sendRawTransaction",
+        json!([Bytes::from(raw).to_string()]),
+    )
+    .unwrap_err();
+    assert!(
+        err["message"].as_str().unwrap().contains("invalid sender"),
+        "{err}"
+    );
+
+    // A transaction over the chain spec's size limit (128 KiB).
+    let oversized = account
+        .sign(TxEip1559 {
+            chain_id: 1337,
+            nonce,
+            gas_limit: 30_000_000,
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(Address::repeat_byte(1)),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: Bytes::from(vec![1u8; 200 * 1024]),
+        })
+        .unwrap();
+    let err = rpc(
+        &node,
+        "eth_sendRawTransaction",
+        json!([oversized.raw.to_string()]),
+    )
+    .unwrap_err();
+    assert!(
+        err["message"].as_str().unwrap().contains("oversized"),
+        "{err}"
+    );
+
+    // A nonce already used: send one transaction, wait for it, send the same nonce again.
+    let first = account
+        .sign(TxEip1559 {
+            chain_id: 1337,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(Address::repeat_byte(2)),
+            value: U256::from(7),
+            access_list: Default::default(),
+            input: Bytes::new(),
+        })
+        .unwrap();
+    let hash = rpc(
+        &node,
+        "eth_sendRawTransaction",
+        json!([first.raw.to_string()]),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rpc(&node, "eth_getTransactionReceipt", json!([hash]))
+        .unwrap()
+        .is_null()
+    {
+        assert!(Instant::now() < deadline, "transfer never included");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let again = account
+        .sign(TxEip1559 {
+            chain_id: 1337,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(Address::repeat_byte(3)),
+            value: U256::from(7),
+            access_list: Default::default(),
+            input: Bytes::new(),
+        })
+        .unwrap();
+    let err = rpc(
+        &node,
+        "eth_sendRawTransaction",
+        json!([again.raw.to_string()]),
+    )
+    .unwrap_err();
+    assert!(
+        err["message"].as_str().unwrap().contains("nonce too low"),
+        "{err}"
+    );
+    let nonce_before = rpc(&node, "eth_getTransactionCount", json!([address, "latest"])).unwrap();
+    let balance_before = rpc(&node, "eth_getBalance", json!([address, "latest"])).unwrap();
 
     // An oversized request body.
     let huge = format!(

@@ -145,10 +145,14 @@ where
         if earliest > now {
             runtime.sleep(Duration::from_millis(earliest - now)).await;
         }
+        // Register for the wake-up before checking, so an arrival in between is not missed.
+        let arrivals = self.chain.pool().subscribe();
+        let arrival = arrivals.notified();
+        let mut arrival = std::pin::pin!(arrival);
+        arrival.as_mut().enable();
         if self.chain.pool().is_empty() {
-            let arrival = self.chain.pool().subscribe();
             select! {
-                _ = arrival.notified() => {},
+                _ = arrival => {},
                 _ = runtime.sleep(Duration::from_millis(config.empty_block_wait_ms)) => {},
             }
         }

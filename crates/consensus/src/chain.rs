@@ -47,6 +47,7 @@ impl Default for ChainConfig {
 }
 
 /// A block this node has executed, with the state after it.
+#[derive(Debug)]
 pub struct Executed {
     pub block: Block,
     pub receipts: Arc<Vec<Receipt>>,
@@ -455,9 +456,31 @@ impl Chain {
     /// announces the block.
     fn after_commit(&self, executed: &Executed, diff: &entente_storage::StateDiff) {
         let height = executed.block.header.height;
-        self.pending
-            .lock()
-            .retain(|_, pending| pending.block.header.height > height);
+        let survivors: Vec<Arc<Executed>> = {
+            let mut pending = self.pending.lock();
+            pending.retain(|_, pending| pending.block.header.height > height);
+            pending.values().cloned().collect()
+        };
+        // Re-anchor the survivors on the new head so their layer chains stop growing
+        // (and stop holding committed blocks' diffs); a survivor on an abandoned branch
+        // can never be finalised and is dropped.
+        for survivor in survivors {
+            let digest = survivor.block.digest();
+            match self.store.rebase(&survivor.state) {
+                Ok(state) => {
+                    let rebased = Arc::new(Executed {
+                        block: survivor.block.clone(),
+                        receipts: survivor.receipts.clone(),
+                        state,
+                    });
+                    self.pending.lock().insert(digest, rebased);
+                }
+                Err(err) => {
+                    debug!(%err, height = survivor.block.header.height, "dropping a block of an abandoned branch");
+                    self.pending.lock().remove(&digest);
+                }
+            }
+        }
         self.pool.on_committed(
             diff.accounts
                 .iter()

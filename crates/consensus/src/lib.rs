@@ -7,8 +7,10 @@
 //! - [`ingress`]: transaction submission and gossip.
 //! - [`engine`]: starts simplex, marshal, broadcast, backfill, finaliser and gossip.
 //! - [`genesis`]: the genesis block and state from the chain spec.
+//! - [`certificate`]: offline verification of finality certificates.
 
 pub mod app;
+pub mod certificate;
 pub mod chain;
 pub mod engine;
 mod error;
@@ -17,6 +19,7 @@ pub mod genesis;
 pub mod ingress;
 
 pub use app::{EntenteApp, now_ms};
+pub use certificate::{CertificateError, VerifiedFinalization, verify_finalization};
 pub use chain::{Chain, ChainConfig, CommittedBlock, Executed};
 pub use engine::{
     Channels, EngineConfig, NAMESPACE, Running, channels, signing_scheme, start, verifying_scheme,

@@ -65,6 +65,7 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         bytes_max: config.txpool.bytes_max,
         per_sender_max: config.txpool.per_sender_max,
         nonce_gap_max: config.txpool.nonce_gap_max,
+        base_fee: spec.gas.min_gas_price,
         ..PoolLimits::default()
     });
     let chain = Arc::new(Chain::new(

@@ -112,7 +112,11 @@ pub fn submit_error(err: &SubmitError) -> ErrorObjectOwned {
         SubmitError::Pool(err @ PoolError::ReplacementUnderpriced { .. }) => {
             server(format!("replacement transaction underpriced: {err}"))
         }
-        SubmitError::Pool(err) => server(format!("txpool is full: {err}")),
+        SubmitError::Pool(PoolError::PoolFull) => server("txpool is full"),
+        SubmitError::Pool(err @ PoolError::SenderFull { .. }) => {
+            server(format!("txpool is full: {err}"))
+        }
+        SubmitError::Pool(err) => server(err.to_string()),
         SubmitError::Overloaded => server("txpool is full: node overloaded"),
         SubmitError::Storage(err) => internal(err),
     }

@@ -375,6 +375,7 @@ where
     F: FnOnce(Context) -> Fut + std::panic::UnwindSafe,
     Fut: std::future::Future<Output = ()>,
 {
+    eprintln!("simulation {name}: seed {seed}");
     let result = std::panic::catch_unwind(move || {
         let config = deterministic::Config::new()
             .with_seed(seed)
