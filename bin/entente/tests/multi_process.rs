@@ -45,6 +45,12 @@ impl Network {
             .status()
             .unwrap();
         assert!(status.success(), "entente init failed");
+        // Node 0 gets a tight log-query limit, to check it is enforced at its edge.
+        let config = out.join("node0/config.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        let text = text.replace("logs_block_range_max = 10000", "logs_block_range_max = 3");
+        assert!(text.contains("logs_block_range_max = 3"));
+        std::fs::write(&config, text).unwrap();
         let accounts: Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("accounts.json")).unwrap())
                 .unwrap();
@@ -162,6 +168,29 @@ fn four_processes_survive_kill_and_restart() {
     let receipt = net.wait_receipt(3, &hash);
     assert_eq!(receipt["status"], "0x1");
     acknowledged.push(hash);
+
+    // eth_getLogs accepts a range at the configured limit and refuses one block more.
+    let ok = rpc(
+        &net.rpc[0],
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "0x2"}]),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    let err = rpc(
+        &net.rpc[0],
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "0x3"}]),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], -32005, "{err}");
+    assert!(
+        rpc(
+            &net.rpc[1],
+            "eth_getLogs",
+            json!([{"fromBlock": "0x0", "toBlock": "0x3"}])
+        )
+        .is_ok()
+    );
 
     // SIGKILL one validator: the other three keep finalising.
     net.kill(3);
