@@ -42,6 +42,10 @@ pub struct DevArgs {
     /// p2p port of node0; node i uses this plus i.
     #[arg(long, default_value_t = 30300)]
     pub p2p_port: u16,
+    /// Let any key transact (by default only registered accounts may; the dev accounts
+    /// are registered). Only when creating the network.
+    #[arg(long)]
+    pub permissionless: bool,
     /// Log filter (tracing syntax).
     #[arg(long, default_value = "warn,entente=info")]
     pub log: String,
@@ -137,6 +141,8 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             .iter()
             .map(|a| (a.address(), dev_balance()))
             .collect();
+        plan.registered = accounts.iter().map(LocalSigner::address).collect();
+        plan.permissioned = !args.permissionless;
         println!(
             "Creating a dev network with {validators} validators in {}",
             data_dir.display()

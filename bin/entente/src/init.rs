@@ -37,6 +37,12 @@ pub struct InitArgs {
     /// REST API port of node0; node i uses this plus i.
     #[arg(long, default_value_t = 8645)]
     pub api_port: u16,
+    /// Let any key transact (by default only registered accounts may).
+    #[arg(long)]
+    pub permissionless: bool,
+    /// Blocks per epoch (validator-set changes take effect at epoch boundaries).
+    #[arg(long, default_value_t = 1000)]
+    pub epoch_blocks: u64,
 }
 
 /// A funded account as written to accounts.json.
@@ -65,6 +71,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             .iter()
             .map(|a| (a.address(), dev_balance()))
             .collect(),
+        registered: accounts.iter().map(LocalSigner::address).collect(),
+        permissioned: !args.permissionless,
+        epoch_blocks: args.epoch_blocks,
         ..ConsortiumPlan::local("entente", args.chain_id, args.orgs)
     };
     let consortium = write_consortium(&plan, &args.out)?;

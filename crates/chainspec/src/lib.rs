@@ -11,4 +11,7 @@ mod spec;
 
 pub use error::ChainSpecError;
 pub use keys::{ValidatorKey, decode_public_key, encode_public_key};
-pub use spec::{ChainSpec, GasRules, GenesisAccount, Limits, Org, VALIDATORS_MAX, Validator};
+pub use spec::{
+    AccountEntry, ChainSpec, ConsensusRules, GasRules, GenesisAccount, GovernanceRules, Limits,
+    Org, VALIDATORS_MAX, Validator,
+};

@@ -33,6 +33,71 @@ pub struct ChainSpec {
     /// Accounts funded (or deployed) at genesis.
     #[serde(default)]
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// Only registered, active accounts may send transactions and only `deployer`s may
+    /// create contracts. On by default; `false` makes the chain open to any key.
+    #[serde(default = "default_true")]
+    pub permissioned: bool,
+    /// Consensus timing rules every validator shares.
+    #[serde(default)]
+    pub consensus: ConsensusRules,
+    /// Governance committee rules.
+    #[serde(default)]
+    pub governance: GovernanceRules,
+    /// Accounts registered at genesis, with their organisation and roles. Org admins are
+    /// registered automatically with the `admin` role.
+    #[serde(default)]
+    pub accounts: Vec<AccountEntry>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Consensus rules that must be identical on every validator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusRules {
+    /// Blocks per epoch. Validator-set changes take effect at epoch boundaries.
+    pub epoch_blocks: u64,
+}
+
+impl Default for ConsensusRules {
+    fn default() -> Self {
+        Self {
+            epoch_blocks: 1_000,
+        }
+    }
+}
+
+/// The governance committee: one member per active organisation, weighted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceRules {
+    /// A proposal passes once agreeing weight reaches this percentage of all weight.
+    pub approval_pct: u8,
+    /// A proposal expires this many blocks after it was created.
+    pub proposal_ttl_blocks: u64,
+}
+
+impl Default for GovernanceRules {
+    fn default() -> Self {
+        Self {
+            approval_pct: 67,
+            proposal_ttl_blocks: 100_000,
+        }
+    }
+}
+
+/// An account registered at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEntry {
+    pub address: Address,
+    /// Id of the organisation the account belongs to.
+    pub org: String,
+    /// Roles: `admin`, `member`, `deployer`, `regulator`, `auditor` or any module role.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// Gas accounting. A consortium chain usually runs with a zero gas price: gas still
@@ -79,6 +144,13 @@ pub struct Org {
     pub name: String,
     /// The organisation's administrator account.
     pub admin: Address,
+    /// Weight of the organisation's vote in the governance committee.
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+fn default_weight() -> u32 {
+    1
 }
 
 /// A validator node.
@@ -171,6 +243,49 @@ impl ChainSpec {
                 self.validators.len()
             ));
         }
+        if self.consensus.epoch_blocks < 2 {
+            return invalid("consensus.epoch_blocks must be at least 2".into());
+        }
+        let pct = self.governance.approval_pct;
+        if !(51..=100).contains(&pct) {
+            return invalid(format!(
+                "governance.approval_pct {pct} must be between 51 and 100"
+            ));
+        }
+        if self.governance.proposal_ttl_blocks == 0 {
+            return invalid("governance.proposal_ttl_blocks must be non-zero".into());
+        }
+        for org in &self.orgs {
+            if org.weight == 0 {
+                return invalid(format!("organisation {} has weight 0", org.id));
+            }
+            if org.id.len() > 32 || org.name.len() > 256 {
+                return invalid(format!(
+                    "organisation {:?}: id at most 32 bytes, name at most 256",
+                    org.id
+                ));
+            }
+        }
+        let mut registered = BTreeSet::new();
+        for account in &self.accounts {
+            if !org_ids.contains(account.org.as_str()) {
+                return invalid(format!(
+                    "account {} belongs to unknown organisation {:?}",
+                    account.address, account.org
+                ));
+            }
+            if !registered.insert(account.address) {
+                return invalid(format!("account {} is listed twice", account.address));
+            }
+            for role in &account.roles {
+                if role.is_empty() || role.len() > 32 {
+                    return invalid(format!(
+                        "role {role:?} of {} must be 1 to 32 bytes",
+                        account.address
+                    ));
+                }
+            }
+        }
         let mut names = BTreeSet::new();
         let mut keys = BTreeSet::new();
         for validator in &self.validators {
@@ -223,6 +338,7 @@ pub(crate) mod tests {
                 id: format!("org{i}"),
                 name: format!("Org {i}"),
                 admin: Address::repeat_byte(i as u8 + 1),
+                weight: 1,
             })
             .collect();
         let validators = (0..validators)
@@ -253,6 +369,10 @@ pub(crate) mod tests {
             orgs,
             validators,
             alloc,
+            permissioned: true,
+            consensus: ConsensusRules::default(),
+            governance: GovernanceRules::default(),
+            accounts: Vec::new(),
         }
     }
 

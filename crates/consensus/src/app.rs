@@ -23,10 +23,41 @@ use crate::{Chain, Scheme};
 /// Deeper gaps are filled by marshal's finalised-block sync instead.
 const CATCH_UP_DEPTH_MAX: usize = 1024;
 
+/// TEST HOOK, never set in production: rewrites every block this validator proposes.
+///
+/// It receives the parent and the honest block (already built and executed by this
+/// node) and returns the block to propose instead. The deterministic simulation uses it
+/// to make a byzantine proposer (wrong state root, unauthorised or oversized content,
+/// replayed transactions); honest validators must reject whatever it returns unless it
+/// is valid. The returned block's digest is recomputed by the caller.
+#[derive(Clone)]
+pub struct ProposalMutator(Arc<MutateFn>);
+
+/// Parent and honest block in, block to propose out.
+type MutateFn = dyn Fn(&Block, Block) -> Block + Send + Sync;
+
+impl ProposalMutator {
+    pub fn new(f: impl Fn(&Block, Block) -> Block + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// The block to propose on `parent` instead of the honest `block`.
+    pub fn apply(&self, parent: &Block, block: Block) -> Block {
+        (self.0)(parent, block)
+    }
+}
+
+impl std::fmt::Debug for ProposalMutator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProposalMutator(..)")
+    }
+}
+
 /// The consensus-facing application of one validator.
 pub struct EntenteApp<E> {
     chain: Arc<Chain>,
     me: ed25519::PublicKey,
+    mutator: Option<ProposalMutator>,
     _runtime: PhantomData<fn() -> E>,
 }
 
@@ -35,6 +66,7 @@ impl<E> Clone for EntenteApp<E> {
         Self {
             chain: self.chain.clone(),
             me: self.me.clone(),
+            mutator: self.mutator.clone(),
             _runtime: PhantomData,
         }
     }
@@ -45,8 +77,15 @@ impl<E> EntenteApp<E> {
         Self {
             chain,
             me,
+            mutator: None,
             _runtime: PhantomData,
         }
+    }
+
+    /// Installs the byzantine test hook (see [`ProposalMutator`]).
+    pub fn with_proposal_mutator(mut self, mutator: Option<ProposalMutator>) -> Self {
+        self.mutator = mutator;
+        self
     }
 }
 
@@ -179,12 +218,13 @@ where
             return None;
         }
         self.pace(&runtime, parent.inner()).await;
-        let proposer = self
-            .chain
-            .spec()
-            .validator(&self.me)
-            .map(|v| v.fee_recipient)
-            .unwrap_or_default();
+        let proposer = match self.chain.fee_recipient(parent.inner(), &self.me) {
+            Ok(recipient) => recipient.unwrap_or_default(),
+            Err(err) => {
+                error!(%err, "cannot read this validator's fee recipient");
+                return None;
+            }
+        };
         let now = now_ms(&runtime);
         let chain = self.chain.clone();
         let parent_block = parent.inner().clone();
@@ -194,7 +234,14 @@ where
         .await?;
         match built {
             Ok(executed) => {
-                let block = executed.block.clone();
+                let mut block = executed.block.clone();
+                if let Some(mutator) = &self.mutator {
+                    block = mutator.apply(parent.inner(), block);
+                    warn!(
+                        height = block.header.height,
+                        "proposal rewritten by test hook"
+                    );
+                }
                 info!(
                     height = block.header.height,
                     txs = block.txs.len(),

@@ -73,7 +73,6 @@ pub struct Chain {
     modules: Arc<dyn SystemModules>,
     config: ChainConfig,
     codec: BlockCodec,
-    fee_recipients: HashMap<ed25519::PublicKey, Address>,
     pending: Mutex<HashMap<BlockDigest, Arc<Executed>>>,
     events: tokio::sync::broadcast::Sender<CommittedBlock>,
 }
@@ -86,11 +85,6 @@ impl Chain {
         modules: Arc<dyn SystemModules>,
         config: ChainConfig,
     ) -> Self {
-        let fee_recipients = spec
-            .validator_keys()
-            .into_iter()
-            .zip(spec.validators.iter().map(|v| v.fee_recipient))
-            .collect();
         let codec = BlockCodec {
             txs_max: spec.limits.block_txs_max,
             txs_bytes_max: spec.limits.block_txs_bytes_max,
@@ -102,7 +96,6 @@ impl Chain {
             modules,
             config,
             codec,
-            fee_recipients,
             pending: Mutex::new(HashMap::new()),
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
@@ -147,6 +140,25 @@ impl Chain {
             Some(height) => Ok(Some(StateBase::committed(height))),
             None => Ok(None),
         }
+    }
+
+    /// The fee recipient the registry (as of `parent`) records for validator `key`.
+    pub fn fee_recipient(
+        &self,
+        parent: &Block,
+        key: &ed25519::PublicKey,
+    ) -> Result<Option<Address>, ChainError> {
+        let base = self
+            .state_after(parent)?
+            .ok_or_else(|| unknown_parent(parent))?;
+        let view = self.store.view(&base);
+        let epoch =
+            crate::epochs::epoch_of(parent.header.height + 1, self.spec.consensus.epoch_blocks);
+        let members = crate::epochs::members_in(&view, epoch)?;
+        Ok(members
+            .into_iter()
+            .find(|m| &m.key == key)
+            .map(|m| m.fee_recipient))
     }
 
     /// The execution environment of the child of `parent`.
@@ -261,7 +273,7 @@ impl Chain {
                 skew_ms,
             });
         }
-        let expected = self.fee_recipients.get(leader).copied().unwrap_or_default();
+        let expected = self.fee_recipient(parent, leader)?.unwrap_or_default();
         if header.proposer != expected {
             return Err(field("proposer", expected, header.proposer));
         }

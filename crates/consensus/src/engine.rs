@@ -1,5 +1,6 @@
-//! Wires one validator: simplex consensus, marshal (ordered finalised blocks, backfill),
-//! block broadcast, the finaliser and transaction gossip, over six p2p channels.
+//! Wires one validator: one simplex engine per epoch (see [`crate::epochs`]), marshal
+//! (ordered finalised blocks, backfill), block broadcast, the finaliser, transaction
+//! gossip and status messages, over seven p2p channels.
 //!
 //! The function is generic over the runtime and the network so the same code runs in
 //! production (tokio, authenticated TCP) and in the deterministic simulation (virtual
@@ -21,18 +22,28 @@ use commonware_consensus::{
     },
     types::{Epoch, FixedEpocher, ViewDelta},
 };
-use commonware_cryptography::{Digestible as _, Sha256, certificate::ConstantProvider, ed25519};
-use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_cryptography::{Digestible as _, Sha256, ed25519};
+use commonware_macros::select;
+use commonware_p2p::{
+    Blocker, Provider, Receiver, Recipients, Sender,
+    utils::mux::{MuxHandle, Muxer},
+};
 use commonware_parallel::Sequential;
 use commonware_runtime::{
     Clock, Handle, Metrics, Network, Spawner, Storage, buffer::paged::CacheRef,
 };
 use commonware_storage::archive::immutable;
-use commonware_utils::{NZDuration, ordered::Set};
+use commonware_utils::{NZDuration, non_empty_vec, ordered::Set};
 use entente_primitives::Block;
+use futures::{StreamExt as _, channel::mpsc};
 use rand_core::CryptoRng;
+use tracing::{info, warn};
 
-use crate::{Chain, EntenteApp, FinalityStatus, Finalizer, Gossip, Scheme};
+use crate::{
+    Chain, EntenteApp, FinalityStatus, Finalizer, Gossip, Scheme,
+    app::ProposalMutator,
+    epochs::{self, EpochProvider, PeerTracker},
+};
 
 /// Namespace that separates Entente's signatures from any other protocol's.
 pub const NAMESPACE: &[u8] = b"_ENTENTE";
@@ -45,6 +56,7 @@ pub mod channels {
     pub const BLOCKS: u64 = 3;
     pub const BACKFILL: u64 = 4;
     pub const TXS: u64 = 5;
+    pub const STATUS: u64 = 6;
 }
 
 /// The network endpoints one validator runs on.
@@ -55,6 +67,7 @@ pub struct Channels<S, R> {
     pub blocks: (S, R),
     pub backfill: (S, R),
     pub txs: (S, R),
+    pub status: (S, R),
 }
 
 /// Consensus tuning for one validator.
@@ -67,6 +80,9 @@ pub struct EngineConfig {
     pub timeout_retry: Duration,
     pub fetch_timeout: Duration,
     pub mailbox_size: usize,
+    /// TEST HOOK: rewrites this validator's proposals (byzantine simulation). Always
+    /// `None` in production; see [`ProposalMutator`].
+    pub proposal_mutator: Option<ProposalMutator>,
 }
 
 impl Default for EngineConfig {
@@ -78,12 +94,11 @@ impl Default for EngineConfig {
             timeout_retry: Duration::from_millis(500),
             fetch_timeout: Duration::from_secs(2),
             mailbox_size: 1024,
+            proposal_mutator: None,
         }
     }
 }
 
-/// Blocks per epoch. The validator set is fixed for now, so the whole chain is one epoch.
-const EPOCH_LENGTH: NonZeroU64 = NonZeroU64::new(u64::MAX).expect("non-zero");
 /// Views of vote and block history kept behind the finalised tip.
 const VIEW_RETENTION: u64 = 256;
 const PAGE_SIZE: NonZeroU16 = NonZeroU16::new(4096).expect("non-zero");
@@ -117,9 +132,11 @@ pub fn verifying_scheme(participants: &[ed25519::PublicKey]) -> Scheme {
     )
 }
 
+type Mailbox = marshal::core::Mailbox<Scheme, marshal::standard::Standard<Block>>;
+
 /// Starts every component of a validator.
 #[allow(clippy::too_many_arguments)]
-pub async fn start<E, P, B, S, R>(
+pub async fn start<E, P, T, B, S, R>(
     context: E,
     config: EngineConfig,
     chain: Arc<Chain>,
@@ -127,25 +144,42 @@ pub async fn start<E, P, B, S, R>(
     key: ed25519::PrivateKey,
     gossip: Gossip,
     peer_provider: P,
+    mut peers: T,
     blocker: B,
     channels: Channels<S, R>,
 ) -> Running
 where
     E: Clock + CryptoRng + Spawner + Storage + Metrics + Network,
     P: Provider<PublicKey = ed25519::PublicKey>,
+    T: PeerTracker,
     B: Blocker<PublicKey = ed25519::PublicKey>,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {
     use commonware_cryptography::Signer as _;
     let me = key.public_key();
-    let participants = chain.spec().validator_keys();
-    let scheme =
-        signing_scheme(&participants, key).expect("this node is a validator in the chain spec");
     let prefix = config.partition_prefix.clone();
     let mailbox_size = NonZeroUsize::new(config.mailbox_size).expect("validated non-zero");
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
     let codec = chain.codec();
+    let epoch_blocks = chain.spec().consensus.epoch_blocks;
+    let epocher = FixedEpocher::new(NonZeroU64::new(epoch_blocks).expect("validated >= 2"));
+
+    // The active epoch: the one after the last committed block.
+    let head = chain
+        .store()
+        .head()
+        .ok()
+        .flatten()
+        .map(|h| h.height)
+        .unwrap_or(0);
+    let active = epochs::epoch_of(head + 1, epoch_blocks);
+    let provider = EpochProvider::default();
+    for epoch in active.saturating_sub(1)..=active {
+        let members = epochs::members(&chain, epoch).expect("the validator registry is readable");
+        provider.register(epoch, &members, &key);
+        peers.track(epoch, &members);
+    }
 
     // Backfill: fetch finalised blocks and certificates from peers.
     let resolver = marshal_resolver::init(
@@ -180,7 +214,12 @@ where
 
     let finalizations_by_height = immutable::Archive::init(
         context.child("finalizations_by_height"),
-        archive_config(&prefix, "finalizations", &page_cache, <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded()),
+        archive_config(
+            &prefix,
+            "finalizations",
+            &page_cache,
+            <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded(),
+        ),
     )
     .await
     .expect("finalizations archive must open");
@@ -191,15 +230,15 @@ where
     .await
     .expect("finalized blocks archive must open");
 
-    let digest = genesis.digest();
-    let genesis_digested = commonware_cryptography::Digested::precomputed(genesis, digest);
+    let genesis_digest = genesis.digest();
+    let genesis_digested = commonware_cryptography::Digested::precomputed(genesis, genesis_digest);
     let (marshal_actor, marshal_mailbox, _floor) = Marshal::init(
         context.child("marshal"),
         finalizations_by_height,
         finalized_blocks,
         marshal::Config {
-            provider: ConstantProvider::<Scheme, Epoch>::new(scheme.clone()),
-            epocher: FixedEpocher::new(EPOCH_LENGTH),
+            provider: provider.clone(),
+            epocher: epocher.clone(),
             start: marshal::Start::Genesis(genesis_digested),
             partition_prefix: format!("{prefix}-marshal"),
             mailbox_size,
@@ -218,63 +257,273 @@ where
     .await;
 
     let status = Arc::new(FinalityStatus::default());
-    let (finalizer, finalizer_mailbox) = Finalizer::new(chain.clone(), status.clone());
+    let (committed_tx, committed_rx) = mpsc::unbounded();
+    let (finalizer, finalizer_mailbox) =
+        Finalizer::new(chain.clone(), status.clone(), committed_tx);
     let finalizer_handle = finalizer.start(context.child("finalizer"), marshal_mailbox.clone());
     let marshal_handle = marshal_actor.start(finalizer_mailbox, buffer, resolver);
 
-    let app = EntenteApp::new(chain.clone(), me.clone());
+    let app = EntenteApp::new(chain.clone(), me.clone())
+        .with_proposal_mutator(config.proposal_mutator.clone());
     let inline = Inline::new(
         context.child("inline"),
         app,
         marshal_mailbox.clone(),
-        FixedEpocher::new(EPOCH_LENGTH),
+        epocher,
     );
-    let engine = simplex::Engine::new(
-        context.child("simplex"),
-        simplex::config::Config {
-            scheme,
-            elector: RoundRobin::<Sha256>::default(),
-            blocker,
-            automaton: inline.clone(),
-            relay: inline.clone(),
-            reporter: inline,
-            track_historical_votes: false,
-            strategy: Sequential,
-            partition: format!("{prefix}-simplex"),
-            mailbox_size,
-            epoch: Epoch::zero(),
-            floor: Floor::Genesis(digest),
-            replay_buffer: IO_BUFFER_BYTES,
-            write_buffer: IO_BUFFER_BYTES,
-            page_cache,
-            leader_timeout: config.leader_timeout,
-            certification_timeout: config.certification_timeout,
-            timeout_retry: config.timeout_retry,
-            view_retention: ViewDelta::new(VIEW_RETENTION),
-            skip: SkipPolicy::Enabled {
-                timeout: config.certification_timeout * 2,
-                budget: SkipBudget::Participants,
-            },
-            fetch_timeout: NZDuration!(config.fetch_timeout),
-            fetch_retry_delay: Duration::from_millis(100),
-            forward: ForwardPolicy::SilentLeader,
-        },
+
+    // One sub-channel per epoch on the three simplex channels.
+    let (vote_mux, votes) = Muxer::new(
+        context.child("vote_mux"),
+        channels.votes.0,
+        channels.votes.1,
     );
-    let simplex_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
+    let (certificate_mux, certificates) = Muxer::new(
+        context.child("certificate_mux"),
+        channels.certificates.0,
+        channels.certificates.1,
+    );
+    let (resolver_mux, resolvers) = Muxer::new(
+        context.child("resolver_mux"),
+        channels.resolver.0,
+        channels.resolver.1,
+    );
+    let mux_handles = [
+        vote_mux.start(),
+        certificate_mux.start(),
+        resolver_mux.start(),
+    ]
+    .map(|handle| {
+        Handle::from_future(async move {
+            let _ = handle.await;
+            Ok(())
+        })
+    });
 
     let gossip_handle = start_gossip(gossip, &context, channels.txs);
 
+    let manager = EpochManager {
+        chain: chain.clone(),
+        config,
+        key,
+        provider,
+        peers,
+        blocker,
+        inline,
+        marshal: marshal_mailbox.clone(),
+        votes,
+        certificates,
+        resolvers,
+        genesis_digest,
+        active,
+        engine: None,
+    };
+    let epochs_handle = context
+        .child("epochs")
+        .spawn(move |context| manager.run(context, committed_rx, channels.status));
+
+    let mut handles = vec![
+        broadcast_handle,
+        marshal_handle,
+        finalizer_handle,
+        gossip_handle,
+        epochs_handle,
+    ];
+    handles.extend(mux_handles);
     Running {
-        handles: vec![
-            broadcast_handle,
-            marshal_handle,
-            finalizer_handle,
-            simplex_handle,
-            gossip_handle,
-        ],
+        handles,
         status,
         marshal: marshal_mailbox,
     }
+}
+
+/// How often a node tells its peers how far it has committed.
+const STATUS_INTERVAL: Duration = Duration::from_secs(1);
+/// Least time between two boundary fetch hints.
+const HINT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Runs one simplex engine per epoch and moves between epochs (see [`crate::epochs`]).
+struct EpochManager<E: Spawner + Metrics + Clock, S: Sender<PublicKey = ed25519::PublicKey>, T, B> {
+    chain: Arc<Chain>,
+    config: EngineConfig,
+    key: ed25519::PrivateKey,
+    provider: EpochProvider,
+    peers: T,
+    blocker: B,
+    inline: Inline<E, Scheme, EntenteApp<E>, Block, FixedEpocher>,
+    marshal: Mailbox,
+    votes: MuxHandle<S>,
+    certificates: MuxHandle<S>,
+    resolvers: MuxHandle<S>,
+    genesis_digest: entente_primitives::BlockDigest,
+    active: u64,
+    engine: Option<Handle<()>>,
+}
+
+impl<E, S, T, B> EpochManager<E, S, T, B>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    T: PeerTracker,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+{
+    async fn run<R: Receiver<PublicKey = ed25519::PublicKey>>(
+        mut self,
+        context: E,
+        mut committed: mpsc::UnboundedReceiver<u64>,
+        (mut status_sender, mut status_receiver): (S, R),
+    ) {
+        self.start_engine(&context).await;
+        let epoch_blocks = self.chain.spec().consensus.epoch_blocks;
+        let mut last_hint = context.current();
+        loop {
+            select! {
+                height = committed.next() => {
+                    let Some(height) = height else { return };
+                    if height == epochs::last_height(self.active, epoch_blocks) {
+                        self.enter(&context, self.active + 1).await;
+                    }
+                },
+                _ = context.sleep(STATUS_INTERVAL) => {
+                    let head = self.committed_height();
+                    let mut message = Vec::with_capacity(16);
+                    message.extend_from_slice(&self.active.to_be_bytes());
+                    message.extend_from_slice(&head.to_be_bytes());
+                    status_sender.send(Recipients::All, message, false);
+                },
+                message = status_receiver.recv() => {
+                    let Ok((peer, bytes)) = message else { return };
+                    let Some(peer_height) = decode_status(bytes.as_ref()) else {
+                        warn!(?peer, "malformed status message");
+                        continue;
+                    };
+                    let head = self.committed_height();
+                    let now = context.current();
+                    if peer_height > head
+                        && now.duration_since(last_hint).unwrap_or_default() >= HINT_INTERVAL
+                    {
+                        // Fetch the boundary of our active epoch (verifiable with the
+                        // scheme we have); committing it moves us on.
+                        let target = peer_height.min(epochs::last_height(self.active, epoch_blocks));
+                        self.marshal.hint_finalized(
+                            commonware_consensus::types::Height::new(target),
+                            non_empty_vec![peer],
+                        );
+                        last_hint = now;
+                    }
+                },
+            }
+        }
+    }
+
+    fn committed_height(&self) -> u64 {
+        self.chain
+            .store()
+            .head()
+            .ok()
+            .flatten()
+            .map(|h| h.height)
+            .unwrap_or(0)
+    }
+
+    /// Moves to `epoch` once the previous epoch's boundary block is committed.
+    async fn enter(&mut self, context: &E, epoch: u64) {
+        let members = match epochs::members(&self.chain, epoch) {
+            Ok(members) => members,
+            Err(err) => {
+                warn!(%err, epoch, "cannot read the next validator set; staying");
+                return;
+            }
+        };
+        let member = self.provider.register(epoch, &members, &self.key);
+        self.peers.track(epoch, &members);
+        let previous = self.engine.take();
+        self.active = epoch;
+        self.start_engine(context).await;
+        if let Some(previous) = previous {
+            previous.abort();
+        }
+        self.provider.prune_below(epoch.saturating_sub(1));
+        info!(epoch, validators = members.len(), member, "entered epoch");
+    }
+
+    /// Starts the simplex engine of the active epoch (as an observer if not a member).
+    async fn start_engine(&mut self, context: &E) {
+        let epoch = self.active;
+        let epoch_blocks = self.chain.spec().consensus.epoch_blocks;
+        let Some(scheme) = self.provider.get(epoch) else {
+            warn!(epoch, "no scheme for the active epoch");
+            return;
+        };
+        let floor_digest = if epoch == 0 {
+            self.genesis_digest
+        } else {
+            match self
+                .chain
+                .store()
+                .block(epochs::last_height(epoch - 1, epoch_blocks))
+            {
+                Ok(Some(block)) => block.digest(),
+                _ => {
+                    warn!(
+                        epoch,
+                        "the previous epoch's boundary block is not committed"
+                    );
+                    return;
+                }
+            }
+        };
+        let (Ok(votes), Ok(certificates), Ok(resolver)) = (
+            self.votes.register(epoch).await,
+            self.certificates.register(epoch).await,
+            self.resolvers.register(epoch).await,
+        ) else {
+            warn!(epoch, "cannot open the epoch's sub-channels");
+            return;
+        };
+        let config = &self.config;
+        let mailbox_size = NonZeroUsize::new(config.mailbox_size).expect("validated non-zero");
+        let engine = simplex::Engine::new(
+            context.child("simplex").with_attribute("epoch", epoch),
+            simplex::config::Config {
+                scheme: (*scheme).clone(),
+                elector: RoundRobin::<Sha256>::default(),
+                blocker: self.blocker.clone(),
+                automaton: self.inline.clone(),
+                relay: self.inline.clone(),
+                reporter: self.inline.clone(),
+                track_historical_votes: false,
+                strategy: Sequential,
+                partition: format!("{}-simplex-{epoch}", config.partition_prefix),
+                mailbox_size,
+                epoch: Epoch::new(epoch),
+                floor: Floor::Genesis(floor_digest),
+                replay_buffer: IO_BUFFER_BYTES,
+                write_buffer: IO_BUFFER_BYTES,
+                page_cache: CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES),
+                leader_timeout: config.leader_timeout,
+                certification_timeout: config.certification_timeout,
+                timeout_retry: config.timeout_retry,
+                view_retention: ViewDelta::new(VIEW_RETENTION),
+                skip: SkipPolicy::Enabled {
+                    timeout: config.certification_timeout * 2,
+                    budget: SkipBudget::Participants,
+                },
+                fetch_timeout: NZDuration!(config.fetch_timeout),
+                fetch_retry_delay: Duration::from_millis(100),
+                forward: ForwardPolicy::SilentLeader,
+            },
+        );
+        self.engine = Some(engine.start(votes, certificates, resolver));
+    }
+}
+
+/// A status message: `epoch (8, BE) ‖ committed height (8, BE)`; returns the height.
+fn decode_status(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() != 16 {
+        return None;
+    }
+    Some(u64::from_be_bytes(bytes[8..16].try_into().ok()?))
 }
 
 fn start_gossip<E, S, R>(gossip: Gossip, context: &E, txs: (S, R)) -> Handle<()>

@@ -59,16 +59,23 @@ pub struct Finalizer {
     chain: Arc<Chain>,
     receiver: mpsc::UnboundedReceiver<Update<Block>>,
     status: Arc<FinalityStatus>,
+    /// Heights committed, in order, for the epoch manager.
+    committed: mpsc::UnboundedSender<u64>,
 }
 
 impl Finalizer {
-    pub fn new(chain: Arc<Chain>, status: Arc<FinalityStatus>) -> (Self, FinalizerMailbox) {
+    pub fn new(
+        chain: Arc<Chain>,
+        status: Arc<FinalityStatus>,
+        committed: mpsc::UnboundedSender<u64>,
+    ) -> (Self, FinalizerMailbox) {
         let (sender, receiver) = mpsc::unbounded();
         (
             Self {
                 chain,
                 receiver,
                 status,
+                committed,
             },
             FinalizerMailbox { sender },
         )
@@ -106,6 +113,8 @@ impl Finalizer {
                             Ok(Ok(())) => {
                                 self.status.committed.fetch_max(height, Ordering::Relaxed);
                                 debug!(height, "committed block");
+                                // The epoch manager may have stopped with the node.
+                                let _ = self.committed.unbounded_send(height);
                                 ack.acknowledge();
                             }
                             Ok(Err(err)) => {

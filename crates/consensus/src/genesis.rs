@@ -31,6 +31,8 @@ pub fn genesis_diff(spec: &ChainSpec) -> StateDiff {
             diff.storage.insert(*address, account.storage.clone());
         }
     }
+    // The chain spec is validated before genesis is built, so module state always builds.
+    entente_modules::add_genesis_state(spec, &mut diff).expect("validated chain spec");
     diff
 }
 

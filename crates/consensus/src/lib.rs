@@ -6,6 +6,7 @@
 //! - [`finalizer`]: commits finalised blocks in order, then acknowledges marshal.
 //! - [`ingress`]: transaction submission and gossip.
 //! - [`engine`]: starts simplex, marshal, broadcast, backfill, finaliser and gossip.
+//! - [`epochs`]: validator sets per epoch and the move from one epoch to the next.
 //! - [`genesis`]: the genesis block and state from the chain spec.
 //! - [`certificate`]: offline verification of finality certificates.
 
@@ -13,6 +14,7 @@ pub mod app;
 pub mod certificate;
 pub mod chain;
 pub mod engine;
+pub mod epochs;
 mod error;
 pub mod finalizer;
 pub mod genesis;

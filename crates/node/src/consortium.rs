@@ -34,6 +34,12 @@ pub struct ConsortiumPlan {
     pub block_gas_limit: u64,
     /// Derive validator and admin keys from labels instead of the OS RNG (tests only).
     pub deterministic_keys: bool,
+    /// Only registered accounts may transact (the chain spec's `permissioned`).
+    pub permissioned: bool,
+    /// Blocks per epoch: validator-set changes take effect at epoch boundaries.
+    pub epoch_blocks: u64,
+    /// Accounts registered in `org0` as members and deployers.
+    pub registered: Vec<Address>,
 }
 
 impl ConsortiumPlan {
@@ -50,6 +56,9 @@ impl ConsortiumPlan {
             funded: Vec::new(),
             block_gas_limit: 1_000_000_000,
             deterministic_keys: false,
+            permissioned: true,
+            epoch_blocks: entente_chainspec::ConsensusRules::default().epoch_blocks,
+            registered: Vec::new(),
         }
     }
 }
@@ -115,6 +124,7 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
             id: format!("org{i}"),
             name: format!("Organisation {i}"),
             admin: admin.address(),
+            weight: 1,
         });
         validators.push(Validator {
             name: format!("node{i}"),
@@ -149,6 +159,20 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
         orgs,
         validators,
         alloc,
+        permissioned: plan.permissioned,
+        consensus: entente_chainspec::ConsensusRules {
+            epoch_blocks: plan.epoch_blocks,
+        },
+        governance: entente_chainspec::GovernanceRules::default(),
+        accounts: plan
+            .registered
+            .iter()
+            .map(|address| entente_chainspec::AccountEntry {
+                address: *address,
+                org: "org0".into(),
+                roles: vec!["member".into(), "deployer".into()],
+            })
+            .collect(),
     };
     spec.validate()?;
     std::fs::write(&spec_path, spec.to_json())?;

@@ -8,7 +8,7 @@ use entente_config::NodeConfig;
 use entente_consensus::{
     Chain, ChainConfig, EngineConfig, FinalityStatus, TxIngress, init_genesis,
 };
-use entente_execution::NoModules;
+use entente_modules::EntenteModules;
 use entente_storage::Store;
 use entente_txpool::{PoolLimits, TxPool};
 use tracing::info;
@@ -44,9 +44,10 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
     } = params;
     let me = key.public_key();
     if spec.validator(&me).is_none() {
-        return Err(NodeError::NotAValidator(
-            entente_chainspec::encode_public_key(&me),
-        ));
+        tracing::warn!(
+            key = %entente_chainspec::encode_public_key(&me),
+            "this node's key is not a genesis validator: it follows the chain and votes once governance adds it"
+        );
     }
 
     let codec = entente_primitives::BlockCodec {
@@ -72,7 +73,7 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         spec.clone(),
         store,
         pool,
-        Arc::new(NoModules),
+        Arc::new(EntenteModules),
         ChainConfig {
             block_interval_min_ms: config.consensus.block_interval_min_ms,
             timestamp_skew_max_ms: config.consensus.timestamp_skew_max_ms,
@@ -80,20 +81,16 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         },
     ));
 
-    // Every peer must be a validator of this chain; this node listens on its own address.
+    // Addresses of the validators this node knows from its config; validators added by
+    // governance carry their own in the registry.
     let mut peers = vec![(me.clone(), config.p2p.listen)];
     for peer in &config.p2p.peers {
         let key = decode_public_key(&peer.public_key)?;
-        if spec.validator(&key).is_none() {
-            return Err(NodeError::UnknownPeer {
-                key: peer.public_key.clone(),
-            });
-        }
         if key != me {
             peers.push((key, peer.address));
         }
     }
-    let (network_handle, oracle, channels) = p2p::start(
+    let (network_handle, oracle, tracker, channels) = p2p::start(
         &context,
         key.0.clone(),
         config.p2p.listen,
@@ -110,6 +107,7 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         timeout_retry: Duration::from_millis(config.consensus.timeout_retry_ms),
         fetch_timeout: Duration::from_millis(config.consensus.fetch_timeout_ms),
         mailbox_size: config.consensus.mailbox_size,
+        proposal_mutator: None,
     };
     let running = entente_consensus::start(
         context.child("engine"),
@@ -119,6 +117,7 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         key.0.clone(),
         gossip,
         oracle.clone(),
+        tracker,
         oracle,
         channels,
     )

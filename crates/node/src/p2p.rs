@@ -4,7 +4,7 @@
 //! addresses in the node config; connections from any other key are refused by the
 //! handshake, and from unknown IPs by the network.
 
-use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use commonware_cryptography::ed25519;
 use commonware_p2p::{
@@ -18,7 +18,10 @@ use commonware_stream::{
     sake::{self, Sake},
 };
 use commonware_utils::{NZUsize, ordered::Map};
-use entente_consensus::{Channels, channels};
+use entente_consensus::{
+    Channels, channels,
+    epochs::{Member, PeerTracker},
+};
 
 /// Separates Entente's handshakes from any other protocol's.
 const P2P_NAMESPACE: &[u8] = b"_ENTENTE_P2P";
@@ -32,15 +35,40 @@ pub type Sender = lookup::Sender<ed25519::PublicKey, tokio::Context>;
 pub type Receiver = lookup::Receiver<ed25519::PublicKey>;
 pub type Oracle = lookup::Oracle<ed25519::PublicKey>;
 
-/// Starts the network and registers the consensus channels.
+/// Admits each epoch's validators: addresses recorded by governance, else the ones in
+/// this node's config.
+#[derive(Clone)]
+pub struct LookupPeers {
+    oracle: Oracle,
+    configured: BTreeMap<ed25519::PublicKey, SocketAddr>,
+}
+
+impl PeerTracker for LookupPeers {
+    fn track(&mut self, epoch: u64, members: &[Member]) {
+        let set: Map<ed25519::PublicKey, Address> =
+            Map::from_iter_dedup(members.iter().filter_map(|member| {
+                let address = member
+                    .p2p
+                    .or_else(|| self.configured.get(&member.key).copied())?;
+                Some((member.key.clone(), Address::from(address)))
+            }));
+        self.oracle.track(epoch, set);
+    }
+}
+
+/// Most peers one epoch's set may hold (bounds per-peer resources in the network).
+const PEERS_PER_SET_MAX: usize = 64;
+
+/// Starts the network and registers the consensus channels. `configured` holds the
+/// addresses of validators this node knows from its config.
 pub fn start(
     context: &tokio::Context,
     key: ed25519::PrivateKey,
     listen: SocketAddr,
-    peers: Vec<(ed25519::PublicKey, SocketAddr)>,
+    configured: Vec<(ed25519::PublicKey, SocketAddr)>,
     message_bytes_max: u32,
     mailbox_size: usize,
-) -> (Handle<()>, Oracle, Channels<Sender, Receiver>) {
+) -> (Handle<()>, Oracle, LookupPeers, Channels<Sender, Receiver>) {
     let handshake: SakeCups<ed25519::PrivateKey, commonware_cryptography::ChaCha20Poly1305> =
         SakeCups::new(
             Sake {
@@ -55,26 +83,29 @@ pub fn start(
         handshake,
         P2P_NAMESPACE,
         listen,
-        NZUsize!(peers.len() + 1),
+        NZUsize!(PEERS_PER_SET_MAX),
         message_bytes_max,
         NZUsize!(mailbox_size.max(1)),
     );
     config.dial_frequency = Duration::from_millis(200);
     config.peer_connection_cooldown = Duration::from_millis(500);
-    let (mut network, mut oracle) = Network::new(context.child("p2p"), config);
-    let set: Map<ed25519::PublicKey, Address> = Map::from_iter_dedup(
-        peers
-            .into_iter()
-            .map(|(key, addr)| (key, Address::from(addr))),
-    );
-    oracle.track(0, set);
+    // The current and the previous epoch's sets stay admitted across a transition.
+    config.tracked_peer_sets = NZUsize!(2);
+    let (mut network, oracle) = Network::new(context.child("p2p"), config);
+    // Per-peer rates, generous for honest traffic. Each channel's inbound queue holds a
+    // burst from every retained peer, so these also bound memory.
     let channels = Channels {
-        votes: network.register(channels::VOTES, rate(10_000)),
-        certificates: network.register(channels::CERTIFICATES, rate(10_000)),
-        resolver: network.register(channels::RESOLVER, rate(1_000)),
-        blocks: network.register(channels::BLOCKS, rate(1_000)),
-        backfill: network.register(channels::BACKFILL, rate(1_000)),
-        txs: network.register(channels::TXS, rate(2_000)),
+        votes: network.register(channels::VOTES, rate(500)),
+        certificates: network.register(channels::CERTIFICATES, rate(500)),
+        resolver: network.register(channels::RESOLVER, rate(200)),
+        blocks: network.register(channels::BLOCKS, rate(100)),
+        backfill: network.register(channels::BACKFILL, rate(200)),
+        txs: network.register(channels::TXS, rate(200)),
+        status: network.register(channels::STATUS, rate(10)),
     };
-    (network.start(), oracle, channels)
+    let peers = LookupPeers {
+        oracle: oracle.clone(),
+        configured: configured.into_iter().collect(),
+    };
+    (network.start(), oracle, peers, channels)
 }

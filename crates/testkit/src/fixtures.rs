@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use entente_chainspec::{
-    ChainSpec, GasRules, GenesisAccount, Limits, Org, Validator, ValidatorKey, encode_public_key,
+    AccountEntry, ChainSpec, ConsensusRules, GasRules, GenesisAccount, GovernanceRules, Limits,
+    Org, Validator, ValidatorKey, encode_public_key,
 };
 use entente_primitives::{LocalSigner, RecoveredTx};
 
@@ -26,14 +27,21 @@ pub fn account(i: usize) -> LocalSigner {
     LocalSigner::deterministic(&format!("entente/test/account/{i}"))
 }
 
-/// A chain spec with `validators` validators (one org each) and `accounts` funded accounts.
+/// The admin key of organisation `i` (deterministic).
+pub fn admin(i: usize) -> LocalSigner {
+    LocalSigner::deterministic(&format!("entente/test/admin/{i}"))
+}
+
+/// A permissioned chain spec with `validators` validators (one org each) and `accounts`
+/// funded accounts registered in `org0` as members and deployers.
 /// Genesis time is zero so that simulated clocks (which start at the Unix epoch) run ahead of it.
 pub fn spec(validators: usize, accounts: usize) -> ChainSpec {
     let orgs = (0..validators)
         .map(|i| Org {
             id: format!("org{i}"),
             name: format!("Org {i}"),
-            admin: LocalSigner::deterministic(&format!("entente/test/admin/{i}")).address(),
+            admin: admin(i).address(),
+            weight: 1,
         })
         .collect();
     let validators = (0..validators)
@@ -67,6 +75,16 @@ pub fn spec(validators: usize, accounts: usize) -> ChainSpec {
         orgs,
         validators,
         alloc,
+        permissioned: true,
+        consensus: ConsensusRules::default(),
+        governance: GovernanceRules::default(),
+        accounts: (0..accounts)
+            .map(|i| AccountEntry {
+                address: account(i).address(),
+                org: "org0".into(),
+                roles: vec!["member".into(), "deployer".into()],
+            })
+            .collect(),
     }
 }
 

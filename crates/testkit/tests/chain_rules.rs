@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use entente_consensus::{Chain, ChainConfig, ChainError, init_genesis};
-use entente_execution::NoModules;
+use entente_modules::EntenteModules;
 use entente_primitives::{Block, BlockCodec, Header, merkle_root};
 use entente_storage::{StateBase, StateView as _, Store};
 use entente_testkit::fixtures::{self, account, transfer};
@@ -25,7 +25,7 @@ fn node() -> (Arc<Chain>, Block) {
         spec,
         store,
         TxPool::new(PoolLimits::default()),
-        Arc::new(NoModules),
+        Arc::new(EntenteModules),
         ChainConfig::default(),
     );
     (Arc::new(chain), genesis)
@@ -243,6 +243,27 @@ fn invalid_transactions_make_the_block_invalid() {
         )
         .unwrap_err();
     assert!(matches!(err, ChainError::BadTransaction { .. }), "{err}");
+    // Well formed and signed, but from an account the permissioned chain does not know:
+    // the executor refuses it, so no honest validator accepts the block.
+    let outsider = transfer(&account(10_000), 0, Address::repeat_byte(0x66), U256::ZERO);
+    let err = validator
+        .verify(
+            &genesis,
+            &with_txs(&block, vec![outsider.raw]),
+            &leader(0),
+            NOW_MS,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChainError::InvalidTransaction {
+                index: 0,
+                rejection: entente_execution::TxRejection::Unauthorized { .. }
+            }
+        ),
+        "{err}"
+    );
     // Nothing was committed by any of this.
     assert_eq!(validator.store().head().unwrap().unwrap().height, 0);
 }

@@ -1,12 +1,19 @@
 //! Whole-node deterministic simulations. Each test prints its seed on failure with a
-//! one-line replay command; set `ENTENTE_SIM_SEED` to run another seed.
+//! one-line replay command; set `ENTENTE_SIM_SEED` to run another seed, or
+//! `ENTENTE_SIM_SEEDS=N` for N random fault schedules (a soak; see also the
+//! `entente-sim` binary and the ignored `soak` test).
 
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256, U256};
+use commonware_runtime::Clock as _;
 use entente_testkit::{
     fixtures::{account, transfer},
-    sim::{Sim, SimConfig, run, seed},
+    sim::{
+        Byzantine, Fault, Figures, Plan, Sim, SimConfig, run, run_plan, run_seed,
+        scenario::{RECOVERY_MS_MAX, Step},
+        seed,
+    },
 };
 
 /// Submits `count` transfers from each of `senders`, round-robin over `nodes`, and
@@ -36,6 +43,211 @@ fn workload(
         }
     }
     acknowledged
+}
+
+/// The seeds to run: `ENTENTE_SIM_SEED` alone, `ENTENTE_SIM_SEEDS=N` from
+/// `ENTENTE_SIM_FIRST_SEED` (default 1), else `default`.
+fn seeds(default: std::ops::RangeInclusive<u64>) -> Vec<u64> {
+    let var = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    if let Some(seed) = var("ENTENTE_SIM_SEED") {
+        return vec![seed];
+    }
+    match var("ENTENTE_SIM_SEEDS") {
+        Some(n) => {
+            let first = var("ENTENTE_SIM_FIRST_SEED").unwrap_or(1);
+            (first..first + n).collect()
+        }
+        None => default.collect(),
+    }
+}
+
+fn run_seeds(seeds: &[u64]) -> Figures {
+    let mut total = Figures::default();
+    for &seed in seeds {
+        match run_seed(seed, 4, 10) {
+            Ok(figures) => total.merge(&figures),
+            Err(_) => {
+                total.seeds += 1;
+                total.failed_seeds.push(seed);
+            }
+        }
+    }
+    eprintln!("{total}");
+    total
+}
+
+/// The CI seed set: random fault schedules over every kind of fault, checked after
+/// every step. A failure prints `cargo run -p entente-testkit --bin entente-sim -- --seed S`.
+#[test]
+fn random_fault_schedules() {
+    let total = run_seeds(&seeds(1..=24));
+    assert!(
+        total.failed_seeds.is_empty(),
+        "failed seeds: {:?}",
+        total.failed_seeds
+    );
+    assert_eq!(total.lost, 0);
+    assert_eq!(total.divergences, 0);
+    assert!(total.blocks > 0 && total.acknowledged > 0);
+}
+
+/// A long soak: `ENTENTE_SIM_SEEDS=1000 cargo test -p entente-testkit --test simulation -- soak --ignored`.
+#[test]
+#[ignore = "long soak; run on demand"]
+fn soak() {
+    let total = run_seeds(&seeds(1..=200));
+    assert!(
+        total.failed_seeds.is_empty(),
+        "failed seeds: {:?}",
+        total.failed_seeds
+    );
+}
+
+#[test]
+fn plans_and_runs_replay_from_their_seed() {
+    let plan = Plan::generate(seed(11), 4, 10);
+    assert_eq!(plan, Plan::generate(plan.seed, 4, 10));
+    assert_ne!(plan, Plan::generate(plan.seed + 1, 4, 10));
+    assert!(
+        plan.replay_command()
+            .contains(&format!("--seed {}", plan.seed))
+    );
+    let first = run_plan(&plan).expect("seed passes");
+    let second = run_plan(&plan).expect("seed passes");
+    assert_eq!(first, second, "a seeded run must replay exactly");
+}
+
+/// One honest-looking validator of each byzantine kind: the three honest validators
+/// keep finalising, agree, include every acknowledged transaction exactly once, and
+/// never finalise a block the liar proposed.
+#[test]
+fn every_byzantine_kind_is_tolerated() {
+    for kind in Byzantine::ALL {
+        let name = format!("every_byzantine_kind_is_tolerated ({})", kind.name());
+        run(
+            &name,
+            seed(3),
+            Duration::from_secs(600),
+            move |context| async move {
+                let config = SimConfig::new(4).with_byzantine(1, kind);
+                let sim = Sim::start(context, config).await;
+                let honest = [0, 2, 3];
+                let mut nonces = vec![0u64; 8];
+                let mut acknowledged = Vec::new();
+                for _ in 0..6 {
+                    acknowledged.extend(workload(&sim, &[0, 2, 3, 4], &mut nonces, 2, &honest));
+                    sim.context().sleep(Duration::from_secs(2)).await;
+                }
+                assert!(
+                    sim.wait_for_height(&honest, 16, Duration::from_secs(120))
+                        .await,
+                    "{kind:?}: honest validators stalled at {:?}",
+                    honest.map(|i| sim.height(i))
+                );
+                let target = sim.height(0) + 2;
+                assert!(
+                    sim.wait_for_height(&honest, target, Duration::from_secs(60))
+                        .await
+                );
+                let common = sim.check_agreement().expect("honest validators diverged");
+                for i in honest {
+                    sim.check_included(i, &acknowledged)
+                        .expect("an acknowledged transaction was lost");
+                }
+                let blocked = sim.blocked().await;
+                eprintln!("{kind:?}: blocked {blocked:?}");
+                if matches!(kind, Byzantine::Conflicter | Byzantine::Nuller) {
+                    // Conflicting signed votes are proof of misbehaviour: honest
+                    // validators block the signer.
+                    assert!(
+                        blocked.iter().any(|&(from, to)| to == 1 && from != 1),
+                        "{kind:?}: nobody blocked the equivocating validator"
+                    );
+                }
+                let liar = sim.spec.validators[1].fee_recipient;
+                for height in 1..=common {
+                    let block = sim.block(0, height).expect("committed");
+                    assert_ne!(
+                        block.header.proposer, liar,
+                        "{kind:?}: a block the liar proposed was finalised at {height}"
+                    );
+                    assert!(block.txs.len() <= sim.spec.limits.block_txs_max as usize);
+                }
+            },
+        );
+    }
+}
+
+/// Whole-cluster power losses with unsynced journal writes dropped at random: every
+/// validator resumes from its store and journals, nothing finalised is lost, and
+/// every acknowledged transaction ends up final exactly once.
+#[test]
+fn power_loss_drops_unsynced_writes_and_loses_nothing_final() {
+    let calm = |duration_ms| Step {
+        fault: Fault::Calm,
+        duration_ms,
+    };
+    let power_loss = Step {
+        fault: Fault::PowerLoss,
+        duration_ms: 0,
+    };
+    let plan = Plan {
+        seed: seed(21),
+        validators: 4,
+        byzantine: None,
+        steps: vec![
+            calm(3_000),
+            power_loss.clone(),
+            calm(2_000),
+            power_loss.clone(),
+            power_loss,
+            calm(3_000),
+        ],
+    };
+    let figures = run_plan(&plan).unwrap_or_else(|err| {
+        panic!("{err}\nreplay: ENTENTE_SIM_SEED={} cargo test -p entente-testkit --test simulation -- power_loss --exact", plan.seed)
+    });
+    assert_eq!(
+        figures.faults["power loss (all validators, unsynced writes lost)"],
+        3
+    );
+    assert!(figures.blocks > 10, "{figures}");
+    assert_eq!(figures.lost, 0);
+}
+
+/// Liveness after a heal does not depend on how long the fault lasted: the engine's
+/// timeouts do not grow (Besu QBFT's round timers double up to hours).
+#[test]
+fn recovery_after_a_long_split_is_as_quick_as_after_a_short_one() {
+    let split = |duration_ms| Plan {
+        seed: seed(31),
+        validators: 4,
+        byzantine: None,
+        steps: vec![
+            Step {
+                fault: Fault::Partition(vec![0, 1]),
+                duration_ms,
+            },
+            Step {
+                fault: Fault::Heal,
+                duration_ms: 500,
+            },
+        ],
+    };
+    let short = run_plan(&split(5_000)).expect("short split");
+    let long = run_plan(&split(600_000)).expect("long split");
+    eprintln!(
+        "recovery after a 5 s split: {} ms ({} views); after a 10 min split: {} ms ({} views)",
+        short.recovery_ms_max,
+        short.recovery_views_max,
+        long.recovery_ms_max,
+        long.recovery_views_max
+    );
+    assert!(long.recovery_ms_max <= RECOVERY_MS_MAX);
+    assert!(
+        long.recovery_ms_max <= short.recovery_ms_max + 10_000,
+        "recovery grew with the length of the fault"
+    );
 }
 
 #[test]

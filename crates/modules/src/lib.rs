@@ -1,0 +1,84 @@
+//! Entente's system modules: native Rust contracts at reserved addresses with Solidity
+//! ABIs, state in their own EVM storage and events as EVM logs, plus the admission and
+//! per-frame checks they impose. Every module has the same shape (`abi`, `state`,
+//! `logic`, `precompile`, then `genesis` and the checks it needs); learning one teaches
+//! all of them.
+//!
+//! - [`slots`]: typed access to a module's storage slots.
+//! - [`governance`]: registries, permissioning and the governance committee.
+//! - [`EntenteModules`]: the [`SystemModules`] the node executes with.
+
+pub mod governance;
+pub mod slots;
+
+use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
+use entente_chainspec::ChainSpec;
+use entente_execution::{
+    BlockEnv, MODULE_ACCOUNT_CODE, ModuleCall, ModuleHalt, ModuleHost, ModuleOutput, SystemModules,
+    TxRejection,
+};
+use entente_primitives::RecoveredTx;
+use entente_storage::{Account, StateDiff, StateView};
+
+/// The governance module's address.
+pub const GOVERNANCE_ADDRESS: Address = address!("0x0000000000000000000000000000000000e17e01");
+
+/// Every module address, for explorers and tests.
+pub const MODULE_ADDRESSES: [Address; 1] = [GOVERNANCE_ADDRESS];
+
+/// The modules a node executes with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EntenteModules;
+
+impl SystemModules for EntenteModules {
+    fn authorize(
+        &self,
+        state: &dyn StateView,
+        tx: &RecoveredTx,
+        _env: &BlockEnv,
+    ) -> Result<(), TxRejection> {
+        governance::permissions::authorize(state, tx)
+    }
+
+    fn is_module(&self, address: &Address) -> bool {
+        *address == GOVERNANCE_ADDRESS
+    }
+
+    fn call(
+        &self,
+        call: &ModuleCall<'_>,
+        host: &mut dyn ModuleHost,
+    ) -> Result<ModuleOutput, ModuleHalt> {
+        if call.address == GOVERNANCE_ADDRESS {
+            return governance::precompile::call(call, host);
+        }
+        Ok(ModuleOutput::Revert(Bytes::new()))
+    }
+}
+
+/// Why the genesis state of the modules could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("module genesis: {0}")]
+pub struct GenesisError(String);
+
+/// Adds every module's genesis state (module accounts with their marker code, and their
+/// storage) to `diff`.
+pub fn add_genesis_state(spec: &ChainSpec, diff: &mut StateDiff) -> Result<(), GenesisError> {
+    let code = Bytes::from_static(MODULE_ACCOUNT_CODE);
+    let code_hash: B256 = keccak256(&code);
+    diff.codes.insert(code_hash, code);
+    let governance =
+        governance::genesis::genesis_slots(spec).map_err(|e| GenesisError(e.to_string()))?;
+    for address in MODULE_ADDRESSES {
+        diff.accounts.insert(
+            address,
+            Some(Account {
+                nonce: 1,
+                balance: U256::ZERO,
+                code_hash,
+            }),
+        );
+    }
+    diff.storage.insert(GOVERNANCE_ADDRESS, governance.slots);
+    Ok(())
+}
