@@ -2,6 +2,7 @@
 //! deployments, manage keys. Parses the command line, sets up logging and hands off to
 //! `entente-node`.
 
+mod bench;
 mod dev;
 mod init;
 mod keys;
@@ -38,6 +39,8 @@ enum Command {
     /// Generate keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Benchmark finalised throughput, latency, CPU and memory (see docs/performance.md).
+    Bench(Box<bench::BenchArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,6 +50,7 @@ fn main() -> std::process::ExitCode {
         Command::Init(args) => init::run(args),
         Command::Node { config } => run::node(&config),
         Command::Keys(command) => keys::run(command),
+        Command::Bench(args) => bench::run(*args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
