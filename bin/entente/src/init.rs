@@ -43,6 +43,10 @@ pub struct InitArgs {
     /// Blocks per epoch (validator-set changes take effect at epoch boundaries).
     #[arg(long, default_value_t = 1000)]
     pub epoch_blocks: u64,
+    /// Also prepare this many organisations that join later by governance: an admin
+    /// key and a node folder each, not in the chain spec.
+    #[arg(long, default_value_t = 0)]
+    pub spare: usize,
 }
 
 /// A funded account as written to accounts.json.
@@ -74,6 +78,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         registered: accounts.iter().map(LocalSigner::address).collect(),
         permissioned: !args.permissionless,
         epoch_blocks: args.epoch_blocks,
+        spare: args.spare,
         ..ConsortiumPlan::local("entente", args.chain_id, args.orgs)
     };
     let consortium = write_consortium(&plan, &args.out)?;
@@ -103,5 +108,22 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         "  funded accounts and their keys: {}",
         args.out.join("accounts.json").display()
     );
+    for spare in &consortium.spares {
+        println!(
+            "  {} (not in the chain spec; the committee admits it, then run {}):",
+            spare.org,
+            spare.node.config_path.display()
+        );
+        println!(
+            "    entente admin propose add-org --id {} --name \"Organisation {}\" --admin {}",
+            spare.org,
+            spare.org.trim_start_matches("org"),
+            spare.admin
+        );
+        println!(
+            "    entente admin propose add-validator --public-key {} --org {} --fee-recipient {} --p2p {}",
+            spare.public_key, spare.org, spare.admin, spare.p2p_address
+        );
+    }
     Ok(())
 }

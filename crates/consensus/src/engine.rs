@@ -37,7 +37,7 @@ use commonware_utils::{NZDuration, non_empty_vec, ordered::Set};
 use entente_primitives::Block;
 use futures::{StreamExt as _, channel::mpsc};
 use rand_core::CryptoRng;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     Chain, EntenteApp, FinalityStatus, Finalizer, Gossip, Scheme,
@@ -376,15 +376,29 @@ where
         self.start_engine(&context).await;
         let epoch_blocks = self.chain.spec().consensus.epoch_blocks;
         let mut last_hint = context.current();
+        // A deadline, not a per-iteration sleep: peers' status messages arrive more often
+        // than the interval and must not postpone ours.
+        let mut next_status = context.current() + STATUS_INTERVAL;
+        // The peer furthest ahead that told us its committed height.
+        let mut ahead: Option<(ed25519::PublicKey, u64)> = None;
         loop {
             select! {
                 height = committed.next() => {
                     let Some(height) = height else { return };
                     if height == epochs::last_height(self.active, epoch_blocks) {
                         self.enter(&context, self.active + 1).await;
+                        // Still behind: fetch the next boundary without waiting for the
+                        // peer's next status message.
+                        if let Some((peer, peer_height)) = ahead.clone()
+                            && peer_height > height
+                        {
+                            self.catch_up(peer, peer_height, height);
+                            last_hint = context.current();
+                        }
                     }
                 },
-                _ = context.sleep(STATUS_INTERVAL) => {
+                _ = context.sleep_until(next_status) => {
+                    next_status = context.current() + STATUS_INTERVAL;
                     let head = self.committed_height();
                     let mut message = Vec::with_capacity(16);
                     message.extend_from_slice(&self.active.to_be_bytes());
@@ -399,21 +413,32 @@ where
                     };
                     let head = self.committed_height();
                     let now = context.current();
-                    if peer_height > head
-                        && now.duration_since(last_hint).unwrap_or_default() >= HINT_INTERVAL
-                    {
-                        // Fetch the boundary of our active epoch (verifiable with the
-                        // scheme we have); committing it moves us on.
-                        let target = peer_height.min(epochs::last_height(self.active, epoch_blocks));
-                        self.marshal.hint_finalized(
-                            commonware_consensus::types::Height::new(target),
-                            non_empty_vec![peer],
-                        );
+                    if peer_height <= head {
+                        continue;
+                    }
+                    if ahead.as_ref().is_none_or(|(_, best)| peer_height > *best) {
+                        ahead = Some((peer.clone(), peer_height));
+                    }
+                    if now.duration_since(last_hint).unwrap_or_default() >= HINT_INTERVAL {
+                        self.catch_up(peer, peer_height, head);
                         last_hint = now;
                     }
                 },
             }
         }
+    }
+
+    /// Asks marshal for the finalised boundary of the active epoch (verifiable with the
+    /// scheme this node has) from `peer`, which has committed `peer_height`; committing
+    /// it moves this node into the next epoch.
+    fn catch_up(&mut self, peer: ed25519::PublicKey, peer_height: u64, head: u64) {
+        let epoch_blocks = self.chain.spec().consensus.epoch_blocks;
+        let target = peer_height.min(epochs::last_height(self.active, epoch_blocks));
+        debug!(?peer, peer_height, head, target, "behind a peer: fetching");
+        self.marshal.hint_finalized(
+            commonware_consensus::types::Height::new(target),
+            non_empty_vec![peer],
+        );
     }
 
     fn committed_height(&self) -> u64 {

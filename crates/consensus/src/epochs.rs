@@ -63,6 +63,17 @@ pub fn members(chain: &Chain, epoch: u64) -> Result<Vec<Member>, ChainError> {
     members_in(&view, epoch)
 }
 
+/// The epoch of the block at `height` and the public keys of its validators: the set
+/// its finality certificate is checked against.
+pub fn signers_of(
+    chain: &Chain,
+    height: u64,
+) -> Result<(u64, Vec<ed25519::PublicKey>), ChainError> {
+    let epoch = epoch_of(height, chain.spec().consensus.epoch_blocks);
+    let keys = members(chain, epoch)?.into_iter().map(|m| m.key).collect();
+    Ok((epoch, keys))
+}
+
 /// The validators of `epoch` as recorded in `view`.
 pub fn members_in(
     view: &dyn entente_storage::StateView,

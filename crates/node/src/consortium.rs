@@ -40,6 +40,9 @@ pub struct ConsortiumPlan {
     pub epoch_blocks: u64,
     /// Accounts registered in `org0` as members and deployers.
     pub registered: Vec<Address>,
+    /// Organisations prepared to join later: an admin key and a node folder each, but
+    /// not in the chain spec (governance adds them to the running network).
+    pub spare: usize,
 }
 
 impl ConsortiumPlan {
@@ -59,6 +62,7 @@ impl ConsortiumPlan {
             permissioned: true,
             epoch_blocks: entente_chainspec::ConsensusRules::default().epoch_blocks,
             registered: Vec::new(),
+            spare: 0,
         }
     }
 }
@@ -78,6 +82,19 @@ pub struct Consortium {
     pub spec: ChainSpec,
     pub spec_path: PathBuf,
     pub nodes: Vec<NodeFiles>,
+    /// Organisations prepared to join by governance, not in the chain spec.
+    pub spares: Vec<SpareOrg>,
+}
+
+/// An organisation (and its node) that is not in the chain spec: what the committee's
+/// `proposeAddOrg` and `proposeAddValidator` need to admit it.
+#[derive(Clone, Debug)]
+pub struct SpareOrg {
+    pub org: String,
+    pub admin: Address,
+    pub public_key: String,
+    pub p2p_address: SocketAddr,
+    pub node: NodeFiles,
 }
 
 /// Writes a new consortium into `out` (which must not already hold one).
@@ -85,6 +102,12 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
     if plan.orgs == 0 || plan.orgs > entente_chainspec::VALIDATORS_MAX {
         return Err(NodeError::Invalid(format!(
             "--orgs must be between 1 and {}",
+            entente_chainspec::VALIDATORS_MAX
+        )));
+    }
+    if plan.spare > entente_chainspec::VALIDATORS_MAX - plan.orgs {
+        return Err(NodeError::Invalid(format!(
+            "--orgs plus --spare must be at most {}",
             entente_chainspec::VALIDATORS_MAX
         )));
     }
@@ -104,9 +127,10 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
     };
 
     let mut keys = Vec::new();
+    let mut admins = Vec::new();
     let mut orgs = Vec::new();
     let mut validators = Vec::new();
-    for i in 0..plan.orgs {
+    for i in 0..plan.orgs + plan.spare {
         let key = if plan.deterministic_keys {
             ValidatorKey::from_seed(i as u64)
         } else {
@@ -120,6 +144,12 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
         let org_dir = out.join(format!("org{i}"));
         std::fs::create_dir_all(&org_dir)?;
         write_secret(&org_dir.join("admin.key"), &admin.secret_hex())?;
+        admins.push(admin.address());
+        keys.push(key);
+        if i >= plan.orgs {
+            continue;
+        }
+        let key = &keys[i];
         orgs.push(Org {
             id: format!("org{i}"),
             name: format!("Organisation {i}"),
@@ -132,7 +162,6 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
             public_key: encode_public_key(&key.public_key()),
             fee_recipient: admin.address(),
         });
-        keys.push(key);
     }
     let alloc = plan
         .funded
@@ -178,6 +207,7 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
     std::fs::write(&spec_path, spec.to_json())?;
 
     let mut nodes = Vec::new();
+    let mut spares = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let name = format!("node{i}");
         let dir = out.join(&name);
@@ -187,7 +217,10 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
         config.p2p.listen = port(plan.p2p_port, i)?;
         config.rpc.listen = port(plan.rpc_port, i)?;
         config.api.listen = port(plan.api_port, i)?;
-        for (j, other) in keys.iter().enumerate() {
+        // Genesis validators know each other; a spare node knows every node, and the
+        // others learn its address from the registry once governance admits it.
+        let peers = if i < plan.orgs { plan.orgs } else { keys.len() };
+        for (j, other) in keys.iter().enumerate().take(peers) {
             if j != i {
                 config.p2p.peers.push(PeerConfig {
                     public_key: encode_public_key(&other.public_key()),
@@ -198,17 +231,29 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
         let config_path = dir.join("config.toml");
         std::fs::write(&config_path, config.to_documented_toml())?;
         config.resolve_paths(&dir);
-        nodes.push(NodeFiles {
+        let files = NodeFiles {
             name,
             dir,
             config_path,
             config,
-        });
+        };
+        if i < plan.orgs {
+            nodes.push(files);
+        } else {
+            spares.push(SpareOrg {
+                org: format!("org{i}"),
+                admin: admins[i],
+                public_key: encode_public_key(&key.public_key()),
+                p2p_address: files.config.p2p.listen,
+                node: files,
+            });
+        }
     }
     Ok(Consortium {
         spec,
         spec_path,
         nodes,
+        spares,
     })
 }
 
@@ -233,6 +278,7 @@ pub fn load_consortium(out: &Path) -> Result<Consortium, NodeError> {
         spec,
         spec_path,
         nodes,
+        spares: Vec::new(),
     })
 }
 

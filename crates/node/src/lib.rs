@@ -8,7 +8,8 @@ mod launch;
 mod p2p;
 
 pub use consortium::{
-    Consortium, ConsortiumPlan, NodeFiles, load_consortium, read_validator_key, write_consortium,
+    Consortium, ConsortiumPlan, NodeFiles, SpareOrg, load_consortium, read_validator_key,
+    write_consortium,
 };
 pub use error::NodeError;
 pub use launch::{NodeHandle, NodeParams, launch};
