@@ -2,8 +2,10 @@
 //! deployments, manage keys. Parses the command line, sets up logging and hands off to
 //! `entente-node`.
 
+mod admin;
 mod bench;
 mod dev;
+mod gateway;
 mod init;
 mod keys;
 mod run;
@@ -41,6 +43,11 @@ enum Command {
     Keys(keys::KeysCommand),
     /// Benchmark finalised throughput, latency, CPU and memory (see docs/performance.md).
     Bench(Box<bench::BenchArgs>),
+    /// Manage the gateway: account keys kept encrypted by a node, and API tokens.
+    Gateway(Box<gateway::GatewayArgs>),
+    /// Governance from the command line: registries, accounts and roles, proposals and
+    /// votes, against a running node (see docs/governance.md).
+    Admin(Box<admin::AdminArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -51,6 +58,8 @@ fn main() -> std::process::ExitCode {
         Command::Node { config } => run::node(&config),
         Command::Keys(command) => keys::run(command),
         Command::Bench(args) => bench::run(*args),
+        Command::Gateway(args) => gateway::run(*args),
+        Command::Admin(args) => admin::run(*args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

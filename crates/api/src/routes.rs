@@ -6,20 +6,27 @@ use alloy_primitives::B256;
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, Path, State},
-    routing::get,
+    routing::{get, post},
 };
 use entente_chainspec::ChainSpec;
-use entente_consensus::{Chain, FinalityStatus};
+use entente_consensus::{Chain, FinalityStatus, TxIngress};
+use entente_gateway::Gateway;
 use entente_primitives::Block;
 use serde::Serialize;
 
-use crate::{ApiError, metrics, openapi};
+use crate::{ApiError, gateway, governance, metrics, openapi};
 
-/// What the REST handlers read.
+/// What the REST handlers read, and the door through which the gateway submits.
 pub struct ApiContext {
     pub chain: Arc<Chain>,
     pub status: Arc<FinalityStatus>,
     pub request_bytes_max: usize,
+    /// The same ingress as `eth_sendRawTransaction`.
+    pub ingress: TxIngress,
+    /// Keys and API tokens, when `[gateway]` is enabled.
+    pub gateway: Option<Arc<Gateway>>,
+    /// Gas cap of the simulations that size gateway transactions (`rpc.gas_cap`).
+    pub gas_cap: u64,
 }
 
 type Ctx = State<Arc<ApiContext>>;
@@ -35,6 +42,22 @@ pub fn router(context: Arc<ApiContext>) -> Router {
         .route("/v1/chain-spec", get(chain_spec))
         .route("/v1/blocks/{id}", get(block))
         .route("/v1/blocks/{id}/finalization", get(finalization))
+        .route("/v1/governance/orgs", get(governance::orgs))
+        .route("/v1/governance/orgs/{id}", get(governance::org))
+        .route(
+            "/v1/governance/accounts/{address}",
+            get(governance::account),
+        )
+        .route("/v1/governance/validators", get(governance::validators))
+        .route("/v1/governance/params", get(governance::params))
+        .route(
+            "/v1/governance/proposals",
+            get(governance::proposals).post(gateway::propose),
+        )
+        .route("/v1/governance/proposals/{id}", get(governance::proposal))
+        .route("/v1/governance/proposals/{id}/votes", post(gateway::vote))
+        .route("/v1/gateway/whoami", get(gateway::whoami))
+        .route("/v1/gateway/transactions", post(gateway::transactions))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(context)
 }
@@ -187,7 +210,10 @@ struct FinalizationDoc {
     certificate: String,
     /// Namespace the validators signed under.
     namespace: String,
-    /// The validator public keys (hex) the certificate is checked against.
+    /// The epoch the block belongs to.
+    epoch: u64,
+    /// The public keys (hex) of that epoch's validators: the set the certificate is
+    /// checked against (from the governance registry, so it follows validator changes).
     validators: Vec<String>,
 }
 
@@ -204,18 +230,18 @@ async fn finalization(
             .ok_or_else(|| ApiError::NotFound {
                 what: format!("finalization certificate for block {height}"),
             })?;
+    let (epoch, validators) = entente_consensus::epochs::signers_of(&ctx.chain, height)
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
     Ok(Json(FinalizationDoc {
         number: height,
         hash: block.hash(),
         state_root: block.header.state_root,
         certificate: format!("0x{}", hex::encode(&certificate)),
         namespace: String::from_utf8_lossy(entente_consensus::NAMESPACE).into_owned(),
-        validators: ctx
-            .chain
-            .spec()
-            .validators
+        epoch,
+        validators: validators
             .iter()
-            .map(|v| v.public_key.clone())
+            .map(entente_chainspec::encode_public_key)
             .collect(),
     }))
 }

@@ -9,6 +9,6 @@ mod node;
 mod template;
 
 pub use node::{
-    ApiConfig, ConfigError, ConsensusConfig, LogConfig, NodeConfig, P2pConfig, PeerConfig,
-    RpcConfig, TxPoolConfig,
+    ApiConfig, ConfigError, ConsensusConfig, GATEWAY_PASSPHRASE_ENV, GatewayConfig, LogConfig,
+    NodeConfig, P2pConfig, PeerConfig, RpcConfig, TxPoolConfig,
 };

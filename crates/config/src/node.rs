@@ -38,6 +38,7 @@ pub struct NodeConfig {
     pub txpool: TxPoolConfig,
     pub consensus: ConsensusConfig,
     pub log: LogConfig,
+    pub gateway: GatewayConfig,
 }
 
 impl Default for NodeConfig {
@@ -52,6 +53,7 @@ impl Default for NodeConfig {
             txpool: TxPoolConfig::default(),
             consensus: ConsensusConfig::default(),
             log: LogConfig::default(),
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -227,7 +229,67 @@ impl Default for LogConfig {
     }
 }
 
+/// The gateway: account keys kept encrypted by this node, used by REST callers that
+/// present an API token (`entente gateway …` manages both). Off unless enabled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Serve the gateway endpoints (token-authenticated signing). Default false.
+    pub enabled: bool,
+    /// Folder of the encrypted account keys (Ethereum V3 JSON keystores).
+    /// Default `<data_dir>/gateway/keystore`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keystore_dir: Option<PathBuf>,
+    /// The API token records (SHA-256 hashes only). Default `<data_dir>/gateway/tokens.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_file: Option<PathBuf>,
+    /// Environment variable holding the keystore passphrase.
+    /// Default `ENTENTE_GATEWAY_PASSPHRASE`.
+    pub passphrase_env: String,
+    /// A file holding the keystore passphrase; when set it is used instead of the
+    /// environment variable. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Most keys the keystore holds. Default 1,000.
+    pub keys_max: usize,
+    /// Most API tokens in force at once. Default 1,000.
+    pub tokens_max: usize,
+}
+
+/// The default name of the environment variable holding the gateway passphrase.
+pub const GATEWAY_PASSPHRASE_ENV: &str = "ENTENTE_GATEWAY_PASSPHRASE";
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            keystore_dir: None,
+            tokens_file: None,
+            passphrase_env: GATEWAY_PASSPHRASE_ENV.into(),
+            passphrase_file: None,
+            keys_max: 1_000,
+            tokens_max: 1_000,
+        }
+    }
+}
+
 impl NodeConfig {
+    /// The gateway's keystore folder (configured, or `<data_dir>/gateway/keystore`).
+    pub fn gateway_keystore_dir(&self) -> PathBuf {
+        self.gateway
+            .keystore_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("gateway").join("keystore"))
+    }
+
+    /// The gateway's token file (configured, or `<data_dir>/gateway/tokens.json`).
+    pub fn gateway_tokens_file(&self) -> PathBuf {
+        self.gateway
+            .tokens_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("gateway").join("tokens.json"))
+    }
+
     /// Reads `path`, resolves relative paths against its folder and validates the result.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -246,7 +308,16 @@ impl NodeConfig {
 
     /// Makes relative paths absolute against `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
-        for path in [&mut self.data_dir, &mut self.chain_spec, &mut self.key_file] {
+        let gateway = &mut self.gateway;
+        let optional = [
+            gateway.keystore_dir.as_mut(),
+            gateway.tokens_file.as_mut(),
+            gateway.passphrase_file.as_mut(),
+        ];
+        for path in [&mut self.data_dir, &mut self.chain_spec, &mut self.key_file]
+            .into_iter()
+            .chain(optional.into_iter().flatten())
+        {
             if path.is_relative() {
                 *path = base.join(&*path);
             }
@@ -286,6 +357,19 @@ impl NodeConfig {
             return Err(ConfigError::Invalid {
                 field: "rpc",
                 reason: "batch and log bounds must be non-zero and gas_cap at least 21000".into(),
+            });
+        }
+        let gateway = &self.gateway;
+        if gateway.keys_max == 0 || gateway.tokens_max == 0 {
+            return Err(ConfigError::Invalid {
+                field: "gateway",
+                reason: "keys_max and tokens_max must be greater than zero".into(),
+            });
+        }
+        if gateway.passphrase_file.is_none() && gateway.passphrase_env.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "gateway.passphrase_env",
+                reason: "name an environment variable or set gateway.passphrase_file".into(),
             });
         }
         if self.p2p.message_bytes_max < 64 * 1024 {
@@ -341,5 +425,33 @@ mod tests {
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("certification_timeout_ms"), "{err}");
         assert!(toml::from_str::<NodeConfig>("[rpc]\nlisten = \"nowhere\"").is_err());
+    }
+
+    #[test]
+    fn gateway_paths_default_under_the_data_dir() {
+        let mut config: NodeConfig =
+            toml::from_str("data_dir = \"/srv/node\"\n[gateway]\nenabled = true").unwrap();
+        assert_eq!(
+            config.gateway_keystore_dir(),
+            PathBuf::from("/srv/node/gateway/keystore")
+        );
+        assert_eq!(
+            config.gateway_tokens_file(),
+            PathBuf::from("/srv/node/gateway/tokens.json")
+        );
+        config.gateway.passphrase_file = Some("pass".into());
+        config.gateway.keystore_dir = Some("keys".into());
+        config.resolve_paths(Path::new("/etc/entente"));
+        assert_eq!(
+            config.gateway.passphrase_file,
+            Some(PathBuf::from("/etc/entente/pass"))
+        );
+        assert_eq!(
+            config.gateway_keystore_dir(),
+            PathBuf::from("/etc/entente/keys")
+        );
+        config.gateway.tokens_max = 0;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("gateway"), "{err}");
     }
 }

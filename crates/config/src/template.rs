@@ -18,6 +18,15 @@ impl NodeConfig {
             })
             .collect();
         let d = NodeConfig::default();
+        let optional_path =
+            |name: &str, value: &Option<std::path::PathBuf>, default: &str| match value {
+                Some(path) => format!("{name} = \"{}\"", path.display()),
+                None => format!("# {name} = \"{default}\""),
+            };
+        let g = &self.gateway;
+        let keystore_dir = optional_path("keystore_dir", &g.keystore_dir, "data/gateway/keystore");
+        let tokens_file = optional_path("tokens_file", &g.tokens_file, "data/gateway/tokens.json");
+        let passphrase_file = optional_path("passphrase_file", &g.passphrase_file, "gateway.pass");
         format!(
             r#"# Entente node configuration. Every field is optional; the default is shown in
 # the comment above it. Relative paths are resolved against this file's folder.
@@ -93,6 +102,24 @@ level = "{level}"
 # JSON log lines instead of text (default {d_json}).
 json = {json}
 
+[gateway]
+# Keep account keys here, encrypted, and sign for REST callers holding an API token
+# (manage them with `entente gateway …`). Off by default (default {d_gw}).
+enabled = {gw}
+# Folder of the encrypted account keys, Ethereum V3 JSON keystores
+# (default "<data_dir>/gateway/keystore").
+{keystore_dir}
+# API token records: SHA-256 hashes, never the tokens (default "<data_dir>/gateway/tokens.json").
+{tokens_file}
+# Environment variable holding the keystore passphrase (default "{d_pass_env}").
+passphrase_env = "{pass_env}"
+# A file holding the passphrase instead; used when set (default none).
+{passphrase_file}
+# Most keys in the keystore (default {d_keys}).
+keys_max = {keys}
+# Most API tokens in force at once (default {d_tokens}).
+tokens_max = {tokens}
+
 # The other validators of the consortium: public key (as in the chain spec) and address.
 {peers}"#,
             d_data = d.data_dir.display(),
@@ -153,6 +180,14 @@ json = {json}
             level = self.log.level,
             d_json = d.log.json,
             json = self.log.json,
+            d_gw = d.gateway.enabled,
+            gw = g.enabled,
+            d_pass_env = d.gateway.passphrase_env,
+            pass_env = g.passphrase_env,
+            d_keys = d.gateway.keys_max,
+            keys = g.keys_max,
+            d_tokens = d.gateway.tokens_max,
+            tokens = g.tokens_max,
         )
     }
 }
@@ -174,5 +209,18 @@ mod tests {
         let parsed: NodeConfig = toml::from_str(&text).unwrap();
         assert_eq!(parsed, config);
         assert!(text.contains("# Gas cap for eth_call"));
+        assert!(text.contains("# keystore_dir = "), "{text}");
+    }
+
+    #[test]
+    fn documented_toml_keeps_gateway_settings() {
+        let mut config = NodeConfig::default();
+        config.gateway.enabled = true;
+        config.gateway.passphrase_file = Some("secrets/gateway.pass".into());
+        config.gateway.tokens_max = 7;
+        let text = config.to_documented_toml();
+        let parsed: NodeConfig = toml::from_str(&text).unwrap();
+        assert_eq!(parsed, config);
+        assert!(text.contains("passphrase_file = \"secrets/gateway.pass\""));
     }
 }

@@ -34,6 +34,21 @@ pub struct NodeHandle {
     pub handles: Vec<Handle<()>>,
 }
 
+/// The gateway keystore and tokens, when `[gateway]` is enabled.
+fn open_gateway(config: &NodeConfig) -> Result<Option<Arc<entente_gateway::Gateway>>, NodeError> {
+    if !config.gateway.enabled {
+        return Ok(None);
+    }
+    let gateway = entente_gateway::Gateway::open(config)
+        .map_err(|err| NodeError::Invalid(format!("gateway: {err}")))?;
+    info!(
+        keystore = %config.gateway_keystore_dir().display(),
+        tokens = %config.gateway_tokens_file().display(),
+        "gateway enabled"
+    );
+    Ok(Some(Arc::new(gateway)))
+}
+
 /// Starts a validator: store and genesis, pool, p2p, consensus.
 pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeHandle, NodeError> {
     let NodeParams {
@@ -43,6 +58,8 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         config,
     } = params;
     let me = key.public_key();
+    // Opened first: a missing or wrong passphrase stops the node before anything starts.
+    let gateway = open_gateway(&config)?;
     if spec.validator(&me).is_none() {
         tracing::warn!(
             key = %entente_chainspec::encode_public_key(&me),
@@ -140,6 +157,9 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         chain: chain.clone(),
         status: running.status.clone(),
         request_bytes_max: config.api.request_bytes_max,
+        ingress: ingress.clone(),
+        gateway,
+        gas_cap: config.rpc.gas_cap,
     });
     let (api_address, api_server) = entente_api::serve(config.api.listen, api_context)
         .await
