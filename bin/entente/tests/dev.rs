@@ -159,25 +159,6 @@ fn finality_certificates_verify_offline(dev: &Dev) {
     assert_eq!(bad["error"]["code"], "bad_request");
 }
 
-fn hex_bytes(text: &str) -> Vec<u8> {
-    let text = text.trim_start_matches("0x");
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn curl_get(url: &str) -> Result<String, String> {
-    let output = std::process::Command::new("curl")
-        .args(["-sS", "--max-time", "10", url])
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
 /// Malformed or unacceptable requests get clear errors and change no state.
 fn bad_input_changes_nothing(dev: &Dev) {
     let node = url(dev, 1);

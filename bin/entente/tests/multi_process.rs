@@ -144,11 +144,6 @@ impl Network {
     }
 }
 
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
 #[test]
 fn four_processes_survive_kill_and_restart() {
     let mut net = Network::init("multi");

@@ -262,27 +262,6 @@ fn members_sorted(members: &[B256]) -> Vec<B256> {
     sorted
 }
 
-fn hex_bytes(text: &str) -> Vec<u8> {
-    alloy_primitives::hex::decode(text.trim_start_matches("0x")).unwrap()
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-fn curl_get(url: &str) -> Result<String, String> {
-    let output = std::process::Command::new("curl")
-        .args(["-s", "--max-time", "5", url])
-        .output()
-        .map_err(|err| err.to_string())?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(format!("curl {url}: {:?}", output.status))
-    }
-}
-
 #[test]
 fn a_new_organisation_joins_and_a_validator_leaves_while_the_chain_runs() {
     let mut net = Network::init();

@@ -33,6 +33,35 @@ pub fn free_ports(n: u16) -> u16 {
     panic!("no block of {n} free ports on 127.0.0.1");
 }
 
+/// Like [`free_ports`], but below the kernel's ephemeral range, so that no outgoing
+/// connection (a curl, a peer dialling out) can take one of them while a node that owns
+/// it is down and about to restart.
+pub fn free_ports_below_ephemeral(n: u16) -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let floor = 10_000u16;
+    if low < floor + n + 1 {
+        return free_ports(n);
+    }
+    let mut x = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        ^ u64::from(std::process::id()) << 32;
+    for _ in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let base = floor + (x % u64::from(low - floor - n)) as u16;
+        if (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no block of {n} free ports on 127.0.0.1 below {low}");
+}
+
 /// A child process killed (SIGKILL) when dropped, with its output in a log file.
 pub struct Proc {
     pub child: Child,
@@ -186,4 +215,27 @@ impl Drop for Scratch {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
+}
+
+/// GETs `url` with the system's curl and returns the body.
+pub fn curl_get(url: &str) -> Result<String, String> {
+    let output = Command::new("curl")
+        .args(["-sS", "--max-time", "10", url])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Decodes `0x`-prefixed (or bare) hex.
+pub fn hex_bytes(text: &str) -> Vec<u8> {
+    alloy_primitives::hex::decode(text.trim_start_matches("0x")).expect("hex")
+}
+
+/// The last 40 lines of a log, for failure messages.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }
