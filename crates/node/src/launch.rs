@@ -107,6 +107,14 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
             peers.push((key, peer.address));
         }
     }
+    // The network binds its listener inside an actor, where a failure is only a panic
+    // that nothing observes while the node starts (it then hangs without p2p or RPC).
+    // Check the address first, so a port in use stops the node with a clear error.
+    std::net::TcpListener::bind(config.p2p.listen).map_err(|err| NodeError::Server {
+        service: "p2p",
+        address: config.p2p.listen.to_string(),
+        reason: err.to_string(),
+    })?;
     let (network_handle, oracle, tracker, channels) = p2p::start(
         &context,
         key.0.clone(),

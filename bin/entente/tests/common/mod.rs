@@ -17,8 +17,16 @@ pub fn entente() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_entente"))
 }
 
-/// A block of `n` consecutive free ports on 127.0.0.1 (best effort: probed, then released).
+/// A block of `n` consecutive free ports on 127.0.0.1 (best effort: probed, then
+/// released), below the kernel's ephemeral range when it can (see
+/// [`free_ports_below_ephemeral`]): process tests restart nodes on the same ports.
 pub fn free_ports(n: u16) -> u16 {
+    free_ports_below_ephemeral(n)
+}
+
+/// A block of `n` consecutive free ports the kernel hands out itself (in the ephemeral
+/// range).
+fn ephemeral_free_ports(n: u16) -> u16 {
     for _ in 0..200 {
         let probe = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let base = probe.local_addr().unwrap().port();
@@ -33,7 +41,7 @@ pub fn free_ports(n: u16) -> u16 {
     panic!("no block of {n} free ports on 127.0.0.1");
 }
 
-/// Like [`free_ports`], but below the kernel's ephemeral range, so that no outgoing
+/// Free ports below the kernel's ephemeral range, so that no outgoing
 /// connection (a curl, a peer dialling out) can take one of them while a node that owns
 /// it is down and about to restart.
 pub fn free_ports_below_ephemeral(n: u16) -> u16 {
@@ -43,7 +51,7 @@ pub fn free_ports_below_ephemeral(n: u16) -> u16 {
         .unwrap_or(32_768);
     let floor = 10_000u16;
     if low < floor + n + 1 {
-        return free_ports(n);
+        return ephemeral_free_ports(n);
     }
     let mut x = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
