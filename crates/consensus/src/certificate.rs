@@ -39,6 +39,12 @@ pub fn verify_finalization(
     validators: &[ed25519::PublicKey],
     expected: &BlockDigest,
 ) -> Result<VerifiedFinalization, CertificateError> {
+    if validators.is_empty() {
+        return Err(CertificateError::InvalidSignatures {
+            quorum: 0,
+            validators: 0,
+        });
+    }
     let scheme = verifying_scheme(validators);
     let finalization = Finalization::decode_cfg(
         bytes::Bytes::copy_from_slice(bytes),
@@ -54,7 +60,8 @@ pub fn verify_finalization(
             got: finalization.proposal.payload.to_string(),
         });
     }
-    let quorum = validators.len() - (validators.len() - 1) / 3;
+    // Saturating: an empty set (a caller's mistake) must be refused, not underflow.
+    let quorum = validators.len() - validators.len().saturating_sub(1) / 3;
     if !finalization.verify(&mut rand010::rng(), &scheme, &Sequential) {
         return Err(CertificateError::InvalidSignatures {
             quorum,
@@ -72,4 +79,39 @@ pub fn verify_finalization(
             .map(|p| p.get())
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: an empty validator set made the quorum computation underflow (a panic
+    /// in debug builds) instead of refusing the certificate.
+    #[test]
+    fn empty_validator_set_is_refused() {
+        let digest = commonware_cryptography::sha256::Digest([7; 32]);
+        for bytes in [&[][..], &[0u8; 64][..], &[1u8; 300][..]] {
+            assert_eq!(
+                verify_finalization(bytes, &[], &digest),
+                Err(CertificateError::InvalidSignatures {
+                    quorum: 0,
+                    validators: 0
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        let validators: Vec<_> = (0..4)
+            .map(|i| {
+                use commonware_cryptography::Signer as _;
+                ed25519::PrivateKey::from_seed(i).public_key()
+            })
+            .collect();
+        let digest = commonware_cryptography::sha256::Digest([7; 32]);
+        for bytes in [&[][..], &[0u8; 64][..], &[0xffu8; 300][..]] {
+            assert!(verify_finalization(bytes, &validators, &digest).is_err());
+        }
+    }
 }

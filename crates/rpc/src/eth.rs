@@ -384,6 +384,9 @@ impl Eth {
         newest: BlockNumberOrTag,
         percentiles: Option<Vec<f64>>,
     ) -> RpcResult<FeeHistory> {
+        if let Some(percentiles) = &percentiles {
+            check_reward_percentiles(percentiles)?;
+        }
         let newest = self.resolve(Some(BlockId::Number(newest)))?;
         let count = count.clamp(1, 1024).min(newest + 1);
         let oldest = newest + 1 - count;
@@ -458,6 +461,28 @@ impl Eth {
     }
 }
 
+/// Most reward percentiles `eth_feeHistory` accepts (as geth does).
+const REWARD_PERCENTILES_MAX: usize = 100;
+
+/// `eth_feeHistory` reward percentiles: at most 100, each in `[0, 100]`, non-decreasing.
+/// Without the bound the answer (`count × percentiles` entries) is sized by the request: a
+/// 5 MiB request of percentiles over 1024 blocks would allocate tens of gigabytes.
+fn check_reward_percentiles(percentiles: &[f64]) -> RpcResult<()> {
+    if percentiles.len() > REWARD_PERCENTILES_MAX {
+        return Err(invalid_params(format!(
+            "at most {REWARD_PERCENTILES_MAX} reward percentiles"
+        )));
+    }
+    let mut previous = 0.0;
+    for &p in percentiles {
+        if !(0.0..=100.0).contains(&p) || p < previous {
+            return Err(invalid_params(format!("invalid reward percentile {p}")));
+        }
+        previous = p;
+    }
+    Ok(())
+}
+
 fn outcome_result(outcome: CallOutcome) -> RpcResult<Bytes> {
     if outcome.success {
         Ok(outcome.output)
@@ -471,5 +496,23 @@ fn exec_error(err: ExecError) -> jsonrpsee::types::ErrorObjectOwned {
         ExecError::Reverted { output, .. } => reverted(&output),
         ExecError::Rejected(rejection) => server(crate::error::rejection_message(&rejection)),
         other => server(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the reward matrix was sized by the request, unbounded.
+    #[test]
+    fn reward_percentiles_are_bounded_and_ordered() {
+        assert!(check_reward_percentiles(&[]).is_ok());
+        assert!(check_reward_percentiles(&[0.0, 25.0, 25.0, 100.0]).is_ok());
+        assert!(check_reward_percentiles(&vec![50.0; REWARD_PERCENTILES_MAX]).is_ok());
+        assert!(check_reward_percentiles(&vec![50.0; REWARD_PERCENTILES_MAX + 1]).is_err());
+        assert!(check_reward_percentiles(&vec![0.0; 2_000_000]).is_err());
+        assert!(check_reward_percentiles(&[-1.0]).is_err());
+        assert!(check_reward_percentiles(&[100.5]).is_err());
+        assert!(check_reward_percentiles(&[50.0, 10.0]).is_err());
     }
 }
