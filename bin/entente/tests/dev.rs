@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use alloy_consensus::{TxEip1559, TxLegacy};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use common::*;
-use entente_primitives::LocalSigner;
+use entente_consensus::FinalityProof;
+use entente_primitives::{Header, LocalSigner};
 use serde_json::{Value, json};
 
 struct Dev {
@@ -131,17 +132,43 @@ fn finality_certificates_verify_offline(dev: &Dev) {
         .map(|v| entente_chainspec::decode_public_key(v.as_str().unwrap()).unwrap())
         .collect();
     assert_eq!(validators.len(), 4);
-    let certificate = hex_bytes(doc["certificate"].as_str().unwrap());
+    let header = |hex: &Value| Header::from_bytes(&hex_bytes(hex.as_str().unwrap())).unwrap();
+    let block_header = header(&doc["header"]);
     let hash = doc["hash"].as_str().unwrap();
-    let digest = entente_primitives::b256_to_digest(&hash.parse().unwrap());
-    let verified = entente_consensus::verify_finalization(&certificate, &validators, &digest)
-        .expect("certificate verifies");
+    assert_eq!(
+        entente_primitives::digest_to_b256(&block_header.digest()),
+        hash.parse::<alloy_primitives::B256>().unwrap()
+    );
+    let proof = FinalityProof {
+        certificate: hex_bytes(doc["certificate"].as_str().unwrap()),
+        descendants: doc["descendants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(header)
+            .collect(),
+    };
+    let verified = entente_consensus::verify_finality(&block_header, &proof, &validators)
+        .expect("finality proof verifies");
     assert!(verified.signers.len() >= 3, "a quorum of 2f+1 = 3 signed");
+    let certificate = proof.certificate.clone();
+    // The digest the certificate signs: block 1's, or the certified descendant's.
+    let digest = proof
+        .descendants
+        .last()
+        .map_or(block_header.digest(), Header::digest);
     let block = rpc(&url(dev, 0), "eth_getBlockByNumber", json!(["0x1", false])).unwrap();
     assert_eq!(block["hash"], doc["hash"]);
-    // The same certificate through JSON-RPC.
+    // The same proof through JSON-RPC.
     let via_rpc = rpc(&url(dev, 1), "entente_getFinalization", json!(["0x1"])).unwrap();
     assert_eq!(via_rpc["hash"], doc["hash"]);
+    assert_eq!(via_rpc["header"], doc["header"]);
+    // A broken link between the block and the certified descendant is refused.
+    if let Some(first) = proof.descendants.first() {
+        let mut broken = proof.clone();
+        broken.descendants[0].timestamp_ms = first.timestamp_ms + 1;
+        assert!(entente_consensus::verify_finality(&block_header, &broken, &validators).is_err());
+    }
     // A flipped byte breaks it; another block's hash does not match it.
     let mut tampered = certificate.clone();
     let last = tampered.len() - 1;

@@ -206,11 +206,22 @@ struct FinalizationDoc {
     number: u64,
     hash: B256,
     state_root: B256,
-    /// Commonware encoding of the simplex finalisation (2f+1 ed25519 signatures), hex.
+    /// The block's encoded header (hex): its SHA-256 is `hash`, the digest validators sign.
+    header: String,
+    /// Commonware encoding of the simplex finalisation (2f+1 ed25519 signatures), hex:
+    /// of this block, or of the descendant `certified_number` when the block has no
+    /// certificate of its own.
     certificate: String,
+    /// The height of the block `certificate` signs (equal to `number` when it is the
+    /// block's own).
+    certified_number: u64,
+    /// The encoded headers (hex) of the blocks `number + 1 ..= certified_number`, each
+    /// naming the one before as its parent: the links from the certified block back to
+    /// this one. Empty when the certificate is the block's own.
+    descendants: Vec<String>,
     /// Namespace the validators signed under.
     namespace: String,
-    /// The epoch the block belongs to.
+    /// The epoch of the certified block.
     epoch: u64,
     /// The public keys (hex) of that epoch's validators: the set the certificate is
     /// checked against (from the governance registry, so it follows validator changes).
@@ -223,20 +234,28 @@ async fn finalization(
 ) -> Result<Json<FinalizationDoc>, ApiError> {
     let block = resolve(&ctx, &id)?;
     let height = block.header.height;
-    let certificate =
-        ctx.chain
-            .store()
-            .finalization(height)?
-            .ok_or_else(|| ApiError::NotFound {
-                what: format!("finalization certificate for block {height}"),
-            })?;
-    let (epoch, validators) = entente_consensus::epochs::signers_of(&ctx.chain, height)
-        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    let internal = |err: entente_consensus::ChainError| ApiError::Internal(err.to_string());
+    let (certified, proof) = ctx
+        .chain
+        .finality_proof(height)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::NotFound {
+            what: format!("finalization certificate for block {height}"),
+        })?;
+    let (epoch, validators) =
+        entente_consensus::epochs::signers_of(&ctx.chain, certified).map_err(internal)?;
     Ok(Json(FinalizationDoc {
         number: height,
         hash: block.hash(),
         state_root: block.header.state_root,
-        certificate: format!("0x{}", hex::encode(&certificate)),
+        header: format!("0x{}", hex::encode(block.header.to_bytes())),
+        certificate: format!("0x{}", hex::encode(&proof.certificate)),
+        certified_number: certified,
+        descendants: proof
+            .descendants
+            .iter()
+            .map(|header| format!("0x{}", hex::encode(header.to_bytes())))
+            .collect(),
         namespace: String::from_utf8_lossy(entente_consensus::NAMESPACE).into_owned(),
         epoch,
         validators: validators

@@ -24,6 +24,9 @@ use tracing::{debug, warn};
 
 use crate::ChainError;
 
+/// Most descendant headers a finality proof may carry.
+const FINALITY_PROOF_SPAN_MAX: u64 = 4_096;
+
 /// Local block-production tuning (not consensus-critical).
 #[derive(Clone, Debug)]
 pub struct ChainConfig {
@@ -119,6 +122,43 @@ impl Chain {
 
     pub fn config(&self) -> &ChainConfig {
         &self.config
+    }
+
+    /// Evidence that the committed block at `height` is final, with the height whose
+    /// certificate it carries: the block's own certificate, or the nearest descendant's
+    /// with the headers in between (a block finalised by ancestry, or synced by backfill,
+    /// has none of its own). `None` while no certificate covers it yet (a descendant's
+    /// commit is still on its way) or when nothing is committed at `height`.
+    pub fn finality_proof(
+        &self,
+        height: u64,
+    ) -> Result<Option<(u64, entente_verify::FinalityProof)>, ChainError> {
+        if self.store.header(height)?.is_none() {
+            return Ok(None);
+        }
+        let span = self
+            .spec
+            .consensus
+            .epoch_blocks
+            .min(FINALITY_PROOF_SPAN_MAX);
+        let Some((certified, certificate)) = self.store.finalization_from(height, span)? else {
+            return Ok(None);
+        };
+        let mut descendants = Vec::new();
+        for h in height + 1..=certified {
+            match self.store.header(h)? {
+                Some(header) => descendants.push(header),
+                // Certified but not yet committed here: not provable from this store yet.
+                None => return Ok(None),
+            }
+        }
+        Ok(Some((
+            certified,
+            entente_verify::FinalityProof {
+                certificate: certificate.to_vec(),
+                descendants,
+            },
+        )))
     }
 
     /// Decoding limits for blocks from peers and from disk.

@@ -40,13 +40,10 @@ use rand_core::CryptoRng;
 use tracing::{debug, info, warn};
 
 use crate::{
-    Chain, EntenteApp, FinalityStatus, Finalizer, Gossip, Scheme,
+    Chain, EntenteApp, FinalityStatus, Finalizer, Gossip, NAMESPACE, Scheme,
     app::ProposalMutator,
     epochs::{self, EpochProvider, PeerTracker},
 };
-
-/// Namespace that separates Entente's signatures from any other protocol's.
-pub const NAMESPACE: &[u8] = b"_ENTENTE";
 
 /// p2p channel ids. Every node of a network must use the same.
 pub mod channels {
@@ -122,14 +119,6 @@ pub fn signing_scheme(
 ) -> Option<Scheme> {
     let set = Set::from_iter_dedup(participants.iter().cloned());
     Scheme::signer(NAMESPACE, set, key)
-}
-
-/// A verifier for certificates of `participants` (no signing key needed).
-pub fn verifying_scheme(participants: &[ed25519::PublicKey]) -> Scheme {
-    Scheme::verifier(
-        NAMESPACE,
-        Set::from_iter_dedup(participants.iter().cloned()),
-    )
 }
 
 type Mailbox = marshal::core::Mailbox<Scheme, marshal::standard::Standard<Block>>;

@@ -60,9 +60,19 @@ impl Header {
 
     /// The header's digest, which is the block's identity.
     pub fn digest(&self) -> BlockDigest {
+        Sha256::hash(&[&self.to_bytes()])
+    }
+
+    /// Decodes a header from exactly [`Header::SIZE`] bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CodecError> {
+        <Self as commonware_codec::DecodeExt<()>>::decode(bytes::Bytes::copy_from_slice(bytes))
+    }
+
+    /// The header's encoding ([`Header::SIZE`] bytes), as hashed into its digest.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut buf = Vec::with_capacity(Self::SIZE);
         self.write(&mut buf);
-        Sha256::hash(&[&buf])
+        buf
     }
 
     /// The block's timestamp in whole seconds, as the EVM sees it.

@@ -45,9 +45,17 @@ pub struct FinalizationResponse {
     pub hash: B256,
     /// The block's state root, for proofs checked against this certificate.
     pub state_root: B256,
+    /// The block's encoded header: its SHA-256 is `hash`, the digest validators sign.
+    pub header: Bytes,
     /// Commonware encoding of the simplex finalisation (proposal and 2f+1 ed25519
-    /// signatures with signer indices), hex.
+    /// signatures with signer indices), hex: of this block, or of the descendant
+    /// `certifiedNumber` when the block has no certificate of its own.
     pub certificate: Bytes,
+    /// The height of the block `certificate` signs.
+    pub certified_number: U64,
+    /// Encoded headers of the blocks `number + 1 ..= certifiedNumber`, linking the
+    /// certified block back to this one by parent digests; empty for an own certificate.
+    pub descendants: Vec<Bytes>,
 }
 
 /// An account proof in Entente's documented format (see `docs/proofs.md`).
@@ -451,12 +459,19 @@ impl Eth {
             return Ok(None);
         };
         let block = self.block_at(height)?;
-        let certificate = self.chain.store().finalization(height).map_err(internal)?;
-        Ok(certificate.map(|certificate| FinalizationResponse {
+        let proof = self.chain.finality_proof(height).map_err(internal)?;
+        Ok(proof.map(|(certified, proof)| FinalizationResponse {
             number: U64::from(height),
             hash: block.hash(),
             state_root: block.header.state_root,
-            certificate: Bytes::from(certificate.to_vec()),
+            header: Bytes::from(block.header.to_bytes()),
+            certificate: Bytes::from(proof.certificate),
+            certified_number: U64::from(certified),
+            descendants: proof
+                .descendants
+                .iter()
+                .map(|header| Bytes::from(header.to_bytes()))
+                .collect(),
         }))
     }
 }

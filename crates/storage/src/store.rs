@@ -273,6 +273,32 @@ impl Store {
             .map(Bytes::from))
     }
 
+    /// The first finalisation certificate stored for a height in `height..=height +
+    /// span`, with that height: the block's own certificate, or else the nearest
+    /// descendant's, which proves the block final through the parent links between them.
+    pub fn finalization_from(
+        &self,
+        height: u64,
+        span: u64,
+    ) -> Result<Option<(u64, Bytes)>, StorageError> {
+        let range = KeyRange::inclusive(
+            &height_key(height),
+            &height_key(height.saturating_add(span)),
+        );
+        let Some(entry) = self
+            .kv()
+            .iter(Column::Finalizations, range, Direction::Forward)
+            .next()
+        else {
+            return Ok(None);
+        };
+        let (key, bytes) = entry?;
+        let certified = <[u8; 8]>::try_from(&key[..])
+            .map(u64::from_be_bytes)
+            .map_err(|_| StorageError::corrupt("finalizations", "key is not a height"))?;
+        Ok(Some((certified, Bytes::from(bytes))))
+    }
+
     /// Committed code by its Keccak-256 hash.
     pub fn code(&self, hash: &B256) -> Result<Option<Bytes>, StorageError> {
         Ok(self

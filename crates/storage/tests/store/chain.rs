@@ -14,6 +14,7 @@ on_both_engines!(
     recommit_is_idempotent_and_writes_nothing,
     conflicts_gaps_and_mismatched_parts_are_refused,
     late_finalization_certificates,
+    the_nearest_certificate_at_or_above_a_height,
 );
 
 /// The diff of block `height` of the test chain: overlapping accounts and slots, with
@@ -312,4 +313,43 @@ fn late_finalization_certificates(engine: &Engine) {
     );
     assert_eq!(store.finalization(0).unwrap().unwrap().as_ref(), b"late");
     assert!(store.header(0).unwrap().is_some());
+}
+
+/// Blocks committed without a certificate of their own (finalised by ancestry, or synced
+/// by backfill) are covered by the nearest certificate above them, within the span asked.
+fn the_nearest_certificate_at_or_above_a_height(engine: &Engine) {
+    let store = engine.open();
+    let base = |height: Option<u64>| StateBase {
+        committed: height,
+        pending: None,
+    };
+    let genesis = execute(&store, &base(None), None, StateDiff::default(), vec![]);
+    store.commit(commit_of(&genesis)).unwrap();
+    let one = execute(
+        &store,
+        &base(Some(0)),
+        Some(&genesis.block),
+        diff_at(1),
+        vec![],
+    );
+    store.commit(commit_of(&one)).unwrap();
+    commit_next(&store, diff_at(2), vec![]);
+    commit_next(&store, diff_at(3), vec![]);
+
+    let found = |height, span| {
+        store
+            .finalization_from(height, span)
+            .unwrap()
+            .map(|(at, cert)| (at, String::from_utf8(cert.to_vec()).unwrap()))
+    };
+    assert_eq!(found(0, 10), Some((2, "cert 2".into())));
+    assert_eq!(found(1, 1), Some((2, "cert 2".into())));
+    assert_eq!(found(0, 1), None, "outside the span");
+    assert_eq!(
+        found(2, 0),
+        Some((2, "cert 2".into())),
+        "a block's own first"
+    );
+    assert_eq!(found(3, u64::MAX), Some((3, "cert 3".into())));
+    assert_eq!(found(4, 10), None, "nothing committed above the head");
 }

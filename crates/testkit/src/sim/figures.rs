@@ -26,6 +26,10 @@ pub struct Figures {
     /// Heights at which two honest validators committed different blocks or state
     /// roots. Must be 0.
     pub divergences: u64,
+    /// Committed blocks (counted per honest validator) whose finality is proven by a
+    /// descendant's certificate rather than their own: finalised by ancestry, or synced
+    /// by backfill. Every committed block has a proof either way.
+    pub proven_by_descendant: u64,
     /// Longest time from the last heal until every honest validator finalised a new
     /// block, in virtual milliseconds.
     pub recovery_ms_max: u64,
@@ -49,6 +53,7 @@ impl Figures {
         self.resubmitted += other.resubmitted;
         self.lost += other.lost;
         self.divergences += other.divergences;
+        self.proven_by_descendant += other.proven_by_descendant;
         self.recovery_ms_max = self.recovery_ms_max.max(other.recovery_ms_max);
         self.recovery_views_max = self.recovery_views_max.max(other.recovery_views_max);
     }
@@ -78,6 +83,11 @@ impl fmt::Display for Figures {
             self.resubmitted
         )?;
         writeln!(f, "| acknowledged transactions lost | {} |", self.lost)?;
+        writeln!(
+            f,
+            "| blocks proven final by a descendant's certificate | {} |",
+            self.proven_by_descendant
+        )?;
         writeln!(f, "| divergences | {} |", self.divergences)?;
         writeln!(
             f,

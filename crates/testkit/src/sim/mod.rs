@@ -514,6 +514,56 @@ impl Sim {
         self.check_agreement_from(0)
     }
 
+    /// Checks that every block running validator `i` committed is proven final by what
+    /// its own store holds (the block's certificate, or a descendant's with the headers
+    /// between them), verified against the validator set. Only the newest blocks may
+    /// lack a proof, while the certified block above them is still being committed.
+    /// Returns how many blocks are proven by a descendant's certificate.
+    pub fn check_finality_proofs(&self, i: usize) -> Result<u64, String> {
+        let Some((chain, _)) = self.validators[i]
+            .running
+            .as_ref()
+            .and_then(|r| r.node.as_ref())
+        else {
+            return Ok(0);
+        };
+        let store = chain.store();
+        let head = self.height(i);
+        let mut proven_above = false;
+        let mut by_descendant = 0;
+        for height in (1..=head).rev() {
+            let header = store
+                .header(height)
+                .map_err(|err| err.to_string())?
+                .ok_or(format!("validator {i} lacks header {height}"))?;
+            match chain
+                .finality_proof(height)
+                .map_err(|err| err.to_string())?
+            {
+                Some((certified, proof)) => {
+                    entente_consensus::verify_finality(&header, &proof, &self.participants)
+                        .map_err(|err| {
+                            format!("validator {i}: finality proof of block {height}: {err}")
+                        })?;
+                    by_descendant += u64::from(certified != height);
+                    proven_above = true;
+                }
+                None if proven_above => {
+                    return Err(format!(
+                        "validator {i}: block {height} has no finality proof, yet blocks above it do"
+                    ));
+                }
+                None => {}
+            }
+        }
+        if !proven_above && head > 0 {
+            return Err(format!(
+                "validator {i}: no committed block has a certificate"
+            ));
+        }
+        Ok(by_descendant)
+    }
+
     /// Checks that every hash in `acknowledged` is in exactly one committed block of
     /// validator `i`.
     pub fn check_included(&self, i: usize, acknowledged: &[B256]) -> Result<(), String> {

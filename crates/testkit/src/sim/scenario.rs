@@ -506,6 +506,7 @@ async fn drain(sim: &Sim, state: &mut State) -> Result<(), String> {
     let hashes: Vec<B256> = state.acks.iter().map(|a| a.tx.hash).collect();
     for &i in &honest {
         sim.check_included(i, &hashes)?;
+        state.figures.proven_by_descendant += sim.check_finality_proofs(i)?;
     }
     Ok(())
 }
