@@ -3,17 +3,16 @@
 //! executes, a revoked proposal, account management), then the ethers governance
 //! script against the same network.
 
-mod common;
-
 use std::{
     path::{Path, PathBuf},
     process::Command,
     time::{Duration, Instant},
 };
 
-use common::*;
 use entente_primitives::LocalSigner;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 struct Dev {
     proc: Proc,
@@ -166,7 +165,7 @@ fn nonce(rpc: &str, address: &str) -> u64 {
 }
 
 fn rpc_call(url: &str, method: &str, params: Value) -> Value {
-    common::rpc(url, method, params).unwrap_or_else(|err| panic!("{method}: {err}"))
+    crate::common::rpc(url, method, params).unwrap_or_else(|err| panic!("{method}: {err}"))
 }
 
 #[test]

@@ -6,8 +6,6 @@
 //!
 //! Replay a run with `ENTENTE_CHAOS_SEED=<seed>` (the seed is printed first).
 
-mod common;
-
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     sync::{
@@ -19,9 +17,10 @@ use std::{
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use common::*;
 use entente_primitives::LocalSigner;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 const NODES: usize = 4;
 /// Most validators down at once: f for n = 4.

@@ -1,15 +1,14 @@
 //! Four `entente node` processes on 127.0.0.1 form a consortium over TCP; validators
 //! are killed with SIGKILL and restarted; nothing finalised or acknowledged is lost.
 
-mod common;
-
 use std::time::Duration;
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use common::*;
 use entente_primitives::LocalSigner;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 struct Network {
     dir: Scratch,

@@ -3,12 +3,11 @@
 //! connection. At the limit a request is served; one past it is refused with a clear
 //! error and changes nothing.
 
-mod common;
-
 use std::{path::Path, process::Command, time::Duration};
 
-use common::*;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 const BATCH_MAX: usize = 3;
 const BODY_MAX: usize = 4096;

@@ -1,16 +1,15 @@
 //! `entente dev` end to end: the one-command consortium, real Ethereum clients against
 //! it (ethers, cast, web3.py), bad input, Ctrl-C, resume and reset.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use alloy_consensus::{TxEip1559, TxLegacy};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use common::*;
 use entente_consensus::FinalityProof;
 use entente_primitives::{Header, LocalSigner};
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 struct Dev {
     proc: Proc,

@@ -5,17 +5,16 @@
 //! token revoked with the CLI on the running node and refused at once, and bad inputs
 //! refused with nothing changed.
 
-mod common;
-
 use std::{
     path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use common::*;
 use entente_config::NodeConfig;
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 const DEAD: &str = "0x000000000000000000000000000000000000dead";
 

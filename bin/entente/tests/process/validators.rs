@@ -3,20 +3,19 @@
 //! network, syncs and signs finality certificates from the next epoch; then a genesis
 //! validator is removed, stopped, and the chain goes on without it.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{B256, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
-use common::*;
 use entente_modules::{
     GOVERNANCE_ADDRESS,
     governance::{abi::IGovernance, state::OrgId},
 };
 use entente_primitives::{Header, LocalSigner};
 use serde_json::{Value, json};
+
+use crate::common::*;
 
 /// Short epochs, so that changes take effect within seconds.
 const EPOCH_BLOCKS: u64 = 10;
