@@ -126,6 +126,7 @@ fuzz_target!(|data: &[u8]| {
             depth: 0,
             block_number: height,
             timestamp_secs: height * 2,
+            chain_id: 4242,
         };
         match precompile::call(&call, &mut host) {
             Ok(ModuleOutput::Return(_)) => {}

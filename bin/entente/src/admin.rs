@@ -316,7 +316,10 @@ fn parse_param_value(text: &str) -> Result<U256, String> {
 }
 
 /// The signing key of a write command.
-fn load_signer(key: Option<&str>, key_file: Option<&Path>) -> anyhow::Result<LocalSigner> {
+pub(crate) fn load_signer(
+    key: Option<&str>,
+    key_file: Option<&Path>,
+) -> anyhow::Result<LocalSigner> {
     let (text, source) = match (key, key_file) {
         (Some(key), _) => (key.to_string(), "--key".to_string()),
         (None, Some(path)) => (
@@ -455,7 +458,7 @@ fn propose_calldata(command: &ProposeCommand) -> Vec<u8> {
 
 /// A JSON-RPC request that failed.
 #[derive(Debug, thiserror::Error)]
-enum RpcError {
+pub(crate) enum RpcError {
     #[error("{0}")]
     Transport(String),
     #[error("{method}: {message} (JSON-RPC error {code})")]
@@ -488,18 +491,18 @@ fn refusal_or(err: RpcError) -> anyhow::Error {
 /// A transaction receipt, as much of it as the command prints.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Receipt {
-    status: U64,
-    block_number: U64,
-    gas_used: U64,
-    logs: Vec<RpcLog>,
+pub(crate) struct Receipt {
+    pub(crate) status: U64,
+    pub(crate) block_number: U64,
+    pub(crate) gas_used: U64,
+    pub(crate) logs: Vec<RpcLog>,
 }
 
 #[derive(Deserialize)]
-struct RpcLog {
-    address: Address,
-    topics: Vec<B256>,
-    data: Bytes,
+pub(crate) struct RpcLog {
+    pub(crate) address: Address,
+    pub(crate) topics: Vec<B256>,
+    pub(crate) data: Bytes,
 }
 
 /// A sent and included transaction.
@@ -510,13 +513,13 @@ struct Sent {
     events: Vec<IGovernanceEvents>,
 }
 
-struct Node {
+pub(crate) struct Node {
     client: RpcClient,
 }
 
 impl Node {
     /// A client for `url`; nothing is sent yet.
-    fn connect(url: &str) -> anyhow::Result<Self> {
+    pub(crate) fn connect(url: &str) -> anyhow::Result<Self> {
         let authority = url.strip_prefix("http://").unwrap_or_default();
         if authority.is_empty() {
             bail!("--rpc {url:?}: expected an http:// URL such as http://127.0.0.1:8545");
@@ -526,7 +529,7 @@ impl Node {
         Ok(Self { client })
     }
 
-    async fn request(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+    pub(crate) async fn request(&self, method: &str, params: Value) -> Result<Value, RpcError> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let answer = self
             .client
@@ -555,7 +558,11 @@ impl Node {
     }
 
     /// A request whose result decodes as `T`.
-    async fn typed<T: DeserializeOwned>(&self, method: &str, params: Value) -> anyhow::Result<T> {
+    pub(crate) async fn typed<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> anyhow::Result<T> {
         let value = self.request(method, params).await?;
         serde_json::from_value(value).with_context(|| format!("{method}: unexpected answer"))
     }
@@ -584,15 +591,37 @@ impl Node {
         input: Vec<u8>,
         wait: Duration,
     ) -> anyhow::Result<Sent> {
+        let (hash, receipt) = self
+            .send_to(signer, GOVERNANCE_ADDRESS, input, wait, refusal_or)
+            .await?;
+        Ok(Sent {
+            hash,
+            block: receipt.block_number.to(),
+            gas_used: receipt.gas_used.to(),
+            events: governance_events(&receipt.logs),
+        })
+    }
+
+    /// Signs and sends a call to `to`, after `eth_estimateGas` accepted it, and waits for
+    /// its receipt. A refusal (by the estimate, or a revert once included) is explained
+    /// by `refusal`, which decodes the callee's ABI errors.
+    pub(crate) async fn send_to(
+        &self,
+        signer: &LocalSigner,
+        to: Address,
+        input: Vec<u8>,
+        wait: Duration,
+        refusal: fn(RpcError) -> anyhow::Error,
+    ) -> anyhow::Result<(B256, Receipt)> {
         let from = signer.address();
         let request = json!({
-            "from": from, "to": GOVERNANCE_ADDRESS, "data": Bytes::from(input.clone()), "value": "0x0"
+            "from": from, "to": to, "data": Bytes::from(input.clone()), "value": "0x0"
         });
         let gas: U64 = match self.request("eth_estimateGas", json!([request])).await {
             Ok(value) => {
                 serde_json::from_value(value).context("eth_estimateGas: unexpected answer")?
             }
-            Err(err) => return Err(refusal_or(err)),
+            Err(err) => return Err(refusal(err)),
         };
         let chain_id: U64 = self.typed("eth_chainId", json!([])).await?;
         let nonce: U64 = self
@@ -607,7 +636,7 @@ impl Node {
             gas_limit: gas.saturating_add(gas / 4),
             max_fee_per_gas: gas_price.to(),
             max_priority_fee_per_gas: 0,
-            to: TxKind::Call(GOVERNANCE_ADDRESS),
+            to: TxKind::Call(to),
             value: U256::ZERO,
             access_list: Default::default(),
             input: input.into(),
@@ -620,15 +649,14 @@ impl Node {
         let receipt = self.receipt(hash, wait).await?;
         let block = receipt.block_number.to::<u64>();
         if receipt.status.is_zero() {
-            let why = self.replay(&request, block).await;
+            let parent = format!("{:#x}", block.saturating_sub(1));
+            let why = match self.request("eth_call", json!([request, parent])).await {
+                Err(err) => format!(": {}", refusal(err)),
+                Ok(_) => String::new(),
+            };
             bail!("transaction {hash} was included in block {block} but reverted{why}");
         }
-        Ok(Sent {
-            hash,
-            block,
-            gas_used: receipt.gas_used.to(),
-            events: governance_events(&receipt.logs),
-        })
+        Ok((hash, receipt))
     }
 
     /// Polls for the receipt of `hash` until `wait` has passed.
@@ -650,15 +678,6 @@ impl Node {
                 );
             }
             tokio::time::sleep(RECEIPT_POLL).await;
-        }
-    }
-
-    /// Why a transaction included in `block` reverted: the call replayed on its parent.
-    async fn replay(&self, request: &Value, block: u64) -> String {
-        let parent = format!("{:#x}", block.saturating_sub(1));
-        match self.request("eth_call", json!([request, parent])).await {
-            Err(err) => format!(": {}", refusal_or(err)),
-            Ok(_) => String::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod dev;
+mod evidence;
 mod gateway;
 mod init;
 mod keys;
@@ -48,6 +49,13 @@ enum Command {
     /// Governance from the command line: registries, accounts and roles, proposals and
     /// votes, against a running node (see docs/governance.md).
     Admin(Box<admin::AdminArgs>),
+    /// Evidence preservation: deposit a document's digest and fetch its certificate
+    /// (see docs/evidence.md).
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
+    /// Check an evidence certificate offline: content, signatures, inclusion, finality and
+    /// the trusted chain. Exits non-zero with a distinct code per failure.
+    Verify(evidence::VerifyArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +68,8 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(*args),
         Command::Gateway(args) => gateway::run(*args),
         Command::Admin(args) => admin::run(*args),
+        Command::Evidence(command) => evidence::run(command),
+        Command::Verify(args) => evidence::verify(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,10 +1,11 @@
 //! The node's REST API, served with axum beside the JSON-RPC server:
 //! health and status for operators, blocks and their finality certificates for
 //! offline verification, Prometheus metrics, the governance registries and proposals,
-//! the gateway (callers holding an API token act as an account whose key the node
+//! evidence records and their portable certificates, the gateway (callers holding an API token act as an account whose key the node
 //! keeps), and the OpenAPI description.
 
 mod error;
+mod evidence;
 mod gateway;
 mod governance;
 mod metrics;

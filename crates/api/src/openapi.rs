@@ -36,7 +36,9 @@ fn responses(ok_status: &str, schema: Option<&str>, errors: &[&str]) -> Value {
             "422" => {
                 "Transaction rejected (it would revert, or the node refused it); nothing was submitted"
             }
-            "503" => "The node is overloaded; retry later",
+            "503" => {
+                "Not available yet (overloaded, or a finality proof still being stored); retry later"
+            }
             _ => "Error",
         };
         out.insert((*status).into(), error_response(description));
@@ -77,7 +79,10 @@ fn paths() -> Value {
         "/v1/status": { "get": get("Chain id, head, validator set size, pool size", json!([]), None, &[]) },
         "/v1/chain-spec": { "get": get("The chain spec this node runs", json!([]), None, &[]) },
         "/v1/blocks/{id}": { "get": get("A block header summary and its transaction hashes", block_id.clone(), None, &["400", "404"]) },
-        "/v1/blocks/{id}/finalization": { "get": get("The block's finalisation certificate and the validator set it verifies against", block_id, None, &["400", "404"]) },
+        "/v1/blocks/{id}/finalization": { "get": get("The block's finality proof (its certificate, or a descendant's with the linking headers) and the validator set it verifies against", block_id, None, &["400", "404"]) },
+        "/v1/evidence/{id}": { "get": get("An evidence record: digests, submitter, media type, chain of custody, annotations", path_param("id", "The evidence id, 0x-prefixed 32 bytes"), None, &["400", "404"]) },
+        "/v1/evidence/{id}/certificate": { "get": get("The portable evidence certificate of a final deposit, in canonical JSON (see docs/evidence.md); check it offline with `entente verify`", path_param("id", "The evidence id, 0x-prefixed 32 bytes"), None, &["400", "404", "503"]) },
+        "/v1/evidence/by-tx/{hash}/certificate": { "get": get("The evidence certificate of the deposit made by a transaction", path_param("hash", "The deposit transaction's hash, 0x-prefixed 32 bytes"), None, &["400", "404", "503"]) },
         "/v1/governance/orgs": { "get": get("The organisations, as committed at the head", json!([]), Some("OrgList"), &[]) },
         "/v1/governance/orgs/{id}": { "get": get("One organisation", path_param("id", "The organisation id as text (`org0`), or a 0x-prefixed 32-byte word"), Some("Org"), &["400", "404"]) },
         "/v1/governance/accounts/{address}": { "get": get("A registered account: organisation, status and roles", path_param("address", "A 0x-prefixed 20-byte address"), Some("Account"), &["400", "404"]) },
@@ -252,13 +257,16 @@ mod tests {
     use super::*;
 
     /// Every route the router serves, with its methods.
-    const ROUTES: [(&str, &str); 18] = [
+    const ROUTES: [(&str, &str); 21] = [
         ("/health", "get"),
         ("/metrics", "get"),
         ("/v1/status", "get"),
         ("/v1/chain-spec", "get"),
         ("/v1/blocks/{id}", "get"),
         ("/v1/blocks/{id}/finalization", "get"),
+        ("/v1/evidence/{id}", "get"),
+        ("/v1/evidence/{id}/certificate", "get"),
+        ("/v1/evidence/by-tx/{hash}/certificate", "get"),
         ("/v1/governance/orgs", "get"),
         ("/v1/governance/orgs/{id}", "get"),
         ("/v1/governance/accounts/{address}", "get"),

@@ -14,7 +14,7 @@ use entente_gateway::Gateway;
 use entente_primitives::Block;
 use serde::Serialize;
 
-use crate::{ApiError, gateway, governance, metrics, openapi};
+use crate::{ApiError, evidence, gateway, governance, metrics, openapi};
 
 /// What the REST handlers read, and the door through which the gateway submits.
 pub struct ApiContext {
@@ -56,6 +56,12 @@ pub fn router(context: Arc<ApiContext>) -> Router {
         )
         .route("/v1/governance/proposals/{id}", get(governance::proposal))
         .route("/v1/governance/proposals/{id}/votes", post(gateway::vote))
+        .route("/v1/evidence/{id}", get(evidence::show))
+        .route("/v1/evidence/{id}/certificate", get(evidence::certificate))
+        .route(
+            "/v1/evidence/by-tx/{hash}/certificate",
+            get(evidence::certificate_by_tx),
+        )
         .route("/v1/gateway/whoami", get(gateway::whoami))
         .route("/v1/gateway/transactions", post(gateway::transactions))
         .layer(DefaultBodyLimit::max(limit))

@@ -17,6 +17,7 @@ pub mod chain;
 pub mod engine;
 pub mod epochs;
 mod error;
+pub mod evidence;
 pub mod finalizer;
 pub mod genesis;
 pub mod ingress;

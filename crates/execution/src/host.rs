@@ -102,6 +102,7 @@ fn run_module<CTX: ContextTr>(
         depth: context.journal().depth().saturating_sub(1),
         block_number: context.block().number().saturating_to(),
         timestamp_secs: context.block().timestamp().saturating_to(),
+        chain_id: context.cfg().chain_id(),
     };
     let mut host = JournalHost {
         context,
@@ -215,6 +216,14 @@ impl<CTX: ContextTr> ModuleHost for JournalHost<'_, CTX> {
     }
 
     fn sload_at(&mut self, address: Address, slot: U256) -> Result<U256, ModuleHalt> {
+        // The journal reads storage only of accounts it holds: the module's own account
+        // is loaded by its call frame, another account (e.g. the governance registry read
+        // by another module) may not be yet.
+        if address != self.address
+            && let Err(err) = self.context.journal_mut().load_account(address)
+        {
+            return Err(self.fail(err));
+        }
         let loaded = match self.context.journal_mut().sload(address, slot) {
             Ok(loaded) => loaded,
             Err(err) => return Err(self.fail(err)),

@@ -122,6 +122,8 @@ pub struct ModuleCall<'a> {
     pub depth: usize,
     pub block_number: u64,
     pub timestamp_secs: u64,
+    /// The chain id (EIP-155), for modules that bind signed data to one chain.
+    pub chain_id: u64,
 }
 
 /// What a module call returns.

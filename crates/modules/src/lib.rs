@@ -6,8 +6,10 @@
 //!
 //! - [`slots`]: typed access to a module's storage slots.
 //! - [`governance`]: registries, permissioning and the governance committee.
+//! - [`evidence`]: evidence preservation (signed content digests, chain of custody).
 //! - [`EntenteModules`]: the [`SystemModules`] the node executes with.
 
+pub mod evidence;
 pub mod governance;
 pub mod slots;
 
@@ -23,8 +25,11 @@ use entente_storage::{Account, StateDiff, StateView};
 /// The governance module's address.
 pub const GOVERNANCE_ADDRESS: Address = address!("0x0000000000000000000000000000000000e17e01");
 
+/// The evidence module's address (defined with its ABI, which the offline verifier shares).
+pub const EVIDENCE_ADDRESS: Address = entente_verify::evidence::abi::EVIDENCE_ADDRESS;
+
 /// Every module address, for explorers and tests.
-pub const MODULE_ADDRESSES: [Address; 1] = [GOVERNANCE_ADDRESS];
+pub const MODULE_ADDRESSES: [Address; 2] = [GOVERNANCE_ADDRESS, EVIDENCE_ADDRESS];
 
 /// The modules a node executes with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,7 +46,7 @@ impl SystemModules for EntenteModules {
     }
 
     fn is_module(&self, address: &Address) -> bool {
-        *address == GOVERNANCE_ADDRESS
+        MODULE_ADDRESSES.contains(address)
     }
 
     fn call(
@@ -51,6 +56,9 @@ impl SystemModules for EntenteModules {
     ) -> Result<ModuleOutput, ModuleHalt> {
         if call.address == GOVERNANCE_ADDRESS {
             return governance::precompile::call(call, host);
+        }
+        if call.address == EVIDENCE_ADDRESS {
+            return evidence::precompile::call(call, host);
         }
         Ok(ModuleOutput::Revert(Bytes::new()))
     }
@@ -62,7 +70,7 @@ impl SystemModules for EntenteModules {
 pub struct GenesisError(String);
 
 /// Adds every module's genesis state (module accounts with their marker code, and their
-/// storage) to `diff`.
+/// storage) to `diff`. The evidence module starts with empty storage.
 pub fn add_genesis_state(spec: &ChainSpec, diff: &mut StateDiff) -> Result<(), GenesisError> {
     let code = Bytes::from_static(MODULE_ACCOUNT_CODE);
     let code_hash: B256 = keccak256(&code);

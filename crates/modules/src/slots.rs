@@ -2,14 +2,15 @@
 //!
 //! A module's state lives in the EVM storage of its own address, so it is covered by the
 //! state root and by proofs like any contract's. [`Slots`] abstracts where the slots are
-//! read from: inside a call (revm's journal, metered, writable), from a state view
-//! (authorisation checks and queries, read-only), or from a map (building genesis).
+//! read from: inside a call (revm's journal, metered, writable), another module's storage
+//! inside a call (metered, read-only), from a state view (authorisation checks and
+//! queries, read-only), or from a map (building genesis).
 //!
 //! Layout: a record lives at `keccak256(namespace ‖ 0x00 ‖ key) + field`; variable-length
 //! bytes store their length at the base slot and their 32-byte chunks from
 //! `keccak256(base)` on.
 
-use std::collections::BTreeMap;
+use std::{cell::RefCell, collections::BTreeMap};
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use entente_execution::{ModuleHalt, ModuleHost};
@@ -43,6 +44,64 @@ impl Slots for HostSlots<'_> {
     }
     fn store(&mut self, slot: U256, value: U256) -> Result<(), SlotError> {
         Ok(self.host.sstore(slot, value)?)
+    }
+}
+
+/// One host shared by the stores of a call, so that a module can write its own storage
+/// while it reads another module's (e.g. the governance registry) in the same rule.
+pub struct SharedHost<'h> {
+    host: RefCell<&'h mut dyn ModuleHost>,
+}
+
+impl<'h> SharedHost<'h> {
+    pub fn new(host: &'h mut dyn ModuleHost) -> Self {
+        Self {
+            host: RefCell::new(host),
+        }
+    }
+
+    /// The calling module's own storage (writable unless the call is static).
+    pub fn own(&self) -> SharedSlots<'_, 'h> {
+        SharedSlots {
+            host: &self.host,
+            address: None,
+        }
+    }
+
+    /// The storage of `address`, read-only (metered like SLOAD).
+    pub fn at(&self, address: Address) -> SharedSlots<'_, 'h> {
+        SharedSlots {
+            host: &self.host,
+            address: Some(address),
+        }
+    }
+
+    /// Emits a log from the calling module.
+    pub fn emit(&self, log: alloy_primitives::LogData) -> Result<(), ModuleHalt> {
+        self.host.borrow_mut().emit(log)
+    }
+}
+
+/// Slots through a [`SharedHost`]: the module's own (`address` `None`) or another
+/// account's, read-only.
+pub struct SharedSlots<'a, 'h> {
+    host: &'a RefCell<&'h mut dyn ModuleHost>,
+    address: Option<Address>,
+}
+
+impl Slots for SharedSlots<'_, '_> {
+    fn load(&mut self, slot: U256) -> Result<U256, SlotError> {
+        let mut host = self.host.borrow_mut();
+        Ok(match self.address {
+            None => host.sload(slot)?,
+            Some(address) => host.sload_at(address, slot)?,
+        })
+    }
+    fn store(&mut self, slot: U256, value: U256) -> Result<(), SlotError> {
+        match self.address {
+            None => Ok(self.host.borrow_mut().sstore(slot, value)?),
+            Some(_) => Err(SlotError::ReadOnly),
+        }
     }
 }
 

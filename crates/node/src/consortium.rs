@@ -199,7 +199,11 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
             .map(|address| entente_chainspec::AccountEntry {
                 address: *address,
                 org: "org0".into(),
-                roles: vec!["member".into(), "deployer".into()],
+                roles: vec![
+                    "member".into(),
+                    "deployer".into(),
+                    "evidence_submitter".into(),
+                ],
             })
             .collect(),
     };

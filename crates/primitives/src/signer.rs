@@ -86,6 +86,15 @@ impl LocalSigner {
         format!("{:#x}", self.secret)
     }
 
+    /// Signs `message` as EIP-191 `personal_sign` does (what wallets sign for dapps):
+    /// 65 bytes r || s || v with v 27 or 28.
+    pub fn sign_message(&self, message: &[u8]) -> Result<[u8; 65], SignerError> {
+        let hash = alloy_primitives::eip191_hash_message(message);
+        let signature = ecdsa::sign_message(self.secret, hash)
+            .map_err(|err| SignerError::Signing(err.to_string()))?;
+        Ok(signature.as_bytes())
+    }
+
     /// Signs a transaction and returns it with its (known) sender.
     pub fn sign<T>(&self, tx: T) -> Result<RecoveredTx, SignerError>
     where

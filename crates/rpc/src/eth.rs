@@ -476,6 +476,33 @@ impl Eth {
     }
 }
 
+impl Eth {
+    /// `entente_getEvidenceCertificate`: the certificate of the evidence record with id
+    /// `key`, or of the record deposited by the transaction with hash `key`; `null` when
+    /// neither exists.
+    pub fn evidence_certificate(
+        &self,
+        key: B256,
+    ) -> RpcResult<Option<entente_verify::evidence::EvidenceCertificate>> {
+        use entente_consensus::evidence::{self, CertificateError};
+        let id = match evidence::record(&self.chain, &key) {
+            Ok(_) => key,
+            Err(CertificateError::NotFound(_)) => match evidence::deposited_by(&self.chain, &key) {
+                Ok(id) => id,
+                Err(CertificateError::NotFound(_)) => return Ok(None),
+                Err(err) => return Err(internal(err)),
+            },
+            Err(err) => return Err(internal(err)),
+        };
+        match evidence::certificate(&self.chain, &id) {
+            Ok(cert) => Ok(Some(cert)),
+            Err(err @ CertificateError::NotYetProven { .. }) => Err(server(err.to_string())),
+            Err(CertificateError::NotFound(_)) => Ok(None),
+            Err(err) => Err(internal(err)),
+        }
+    }
+}
+
 /// Most reward percentiles `eth_feeHistory` accepts (as geth does).
 const REWARD_PERCENTILES_MAX: usize = 100;
 

@@ -152,6 +152,10 @@ pub fn module(eth: Eth) -> Result<RpcModule<Eth>, jsonrpsee::core::RegisterMetho
         let (block,): (BlockId,) = parse(&p)?;
         eth.finalization(block)
     })?;
+    m.register_blocking_method("entente_getEvidenceCertificate", |p, eth, _| {
+        let (key,): (B256,) = parse(&p)?;
+        eth.evidence_certificate(key)
+    })?;
     m.register_subscription(
         "eth_subscribe",
         "eth_subscription",

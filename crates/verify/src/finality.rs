@@ -21,6 +21,12 @@ pub enum CertificateError {
         "certificate signatures do not verify against the validator set (quorum {quorum} of {validators})"
     )]
     InvalidSignatures { quorum: usize, validators: usize },
+    #[error("{signed} validators signed; a quorum of {quorum} of {validators} is needed")]
+    InsufficientQuorum {
+        signed: usize,
+        quorum: usize,
+        validators: usize,
+    },
     #[error("the header at height {height} does not extend the block before it")]
     BrokenChain { height: u64 },
 }
@@ -68,6 +74,12 @@ pub struct VerifiedFinalization {
     pub signers: Vec<u32>,
 }
 
+/// The signatures a certificate needs from `validators` members: 2f+1 where f is the
+/// most faulty validators the set tolerates.
+pub fn quorum(validators: usize) -> usize {
+    validators - validators.saturating_sub(1) / 3
+}
+
 /// Decodes and verifies `bytes` as a finalisation of `expected` by `validators`.
 pub fn verify_finalization(
     bytes: &[u8],
@@ -96,7 +108,15 @@ pub fn verify_finalization(
         });
     }
     // Saturating: an empty set (a caller's mistake) must be refused, not underflow.
-    let quorum = validators.len() - validators.len().saturating_sub(1) / 3;
+    let quorum = quorum(validators.len());
+    let signed = finalization.certificate.signers.count();
+    if signed < quorum {
+        return Err(CertificateError::InsufficientQuorum {
+            signed,
+            quorum,
+            validators: validators.len(),
+        });
+    }
     if !finalization.verify(&mut rand010::rng(), &scheme, &Sequential) {
         return Err(CertificateError::InvalidSignatures {
             quorum,

@@ -13,10 +13,12 @@
 //!   backfill receives only the certificate of the tip it syncs to; the proof covers
 //!   both cases.
 
+pub mod evidence;
 mod finality;
 
 pub use finality::{
-    CertificateError, FinalityProof, VerifiedFinalization, verify_finality, verify_finalization,
+    CertificateError, FinalityProof, VerifiedFinalization, quorum, verify_finality,
+    verify_finalization,
 };
 
 /// The namespace validators sign votes and certificates under.

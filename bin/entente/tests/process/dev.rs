@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-struct Dev {
-    proc: Proc,
-    info: Value,
+pub(crate) struct Dev {
+    pub(crate) proc: Proc,
+    pub(crate) info: Value,
 }
 
-fn start_dev(dir: &Scratch, base: u16, extra: &[&str]) -> Dev {
+pub(crate) fn start_dev(dir: &Scratch, base: u16, extra: &[&str]) -> Dev {
     let data = dir.0.join("dev");
     let info_path = data.join("dev.json");
     let _ = std::fs::remove_file(&info_path);
@@ -54,7 +54,7 @@ fn start_dev(dir: &Scratch, base: u16, extra: &[&str]) -> Dev {
     Dev { proc, info }
 }
 
-fn url(dev: &Dev, node: usize) -> String {
+pub(crate) fn url(dev: &Dev, node: usize) -> String {
     dev.info["nodes"][node]["rpc_http"]
         .as_str()
         .unwrap()

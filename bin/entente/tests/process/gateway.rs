@@ -377,7 +377,10 @@ fn gateway_tokens_act_as_their_accounts_and_drive_governance() {
     );
     assert_eq!(account["org"], "org0");
     assert_eq!(account["status"], "active");
-    assert_eq!(account["roles"], json!(["member", "deployer"]));
+    assert_eq!(
+        account["roles"],
+        json!(["member", "deployer", "evidence_submitter"])
+    );
     let (_, validators) = http(
         "GET",
         &format!("{api}/v1/governance/validators"),

@@ -11,6 +11,7 @@ mod common;
 mod admin;
 mod chaos;
 mod dev;
+mod evidence;
 mod gateway;
 mod limits;
 mod multi_process;
