@@ -9,6 +9,7 @@
 //! - [`evidence`]: evidence preservation (signed content digests, chain of custody).
 //! - [`EntenteModules`]: the [`SystemModules`] the node executes with.
 
+mod entry;
 pub mod evidence;
 pub mod governance;
 pub mod slots;

@@ -3,7 +3,7 @@
 //! events or the typed error.
 
 use alloy_primitives::{B256, Bytes, U256};
-use alloy_sol_types::{SolCall as _, SolError as _, SolInterface as _};
+use alloy_sol_types::{SolCall as _, SolError as _};
 use entente_execution::{ModuleCall, ModuleHalt, ModuleHost, ModuleOutput};
 
 use super::{
@@ -56,20 +56,14 @@ pub fn revert_data(err: &EvidenceError) -> Bytes {
 
 /// Runs one call to the evidence module.
 pub fn call(call: &ModuleCall<'_>, host: &mut dyn ModuleHost) -> Result<ModuleOutput, ModuleHalt> {
-    host.charge(GAS_BASE)?;
-    let decoded = match Calls::abi_decode(call.input) {
+    let decoded = match crate::entry::decode_call::<Calls>(call, host, GAS_BASE, "evidence")? {
         Ok(decoded) => decoded,
-        Err(err) => {
+        Err(reason) => {
             return Ok(ModuleOutput::Revert(revert_data(
-                &EvidenceError::InvalidInput(format!("undecodable evidence call: {err}")),
+                &EvidenceError::InvalidInput(reason),
             )));
         }
     };
-    if !call.value.is_zero() {
-        return Ok(ModuleOutput::Revert(revert_data(
-            &EvidenceError::InvalidInput("evidence calls carry no value".into()),
-        )));
-    }
     if matches!(decoded, Calls::deposit(_)) {
         let words = (call.input.len() as u64).div_ceil(32);
         host.charge(GAS_RECOVER + GAS_HASH_BASE + GAS_HASH_WORD.saturating_mul(words))?;

@@ -2,7 +2,7 @@
 //! against the module's storage, and encodes the result, the events or the typed error.
 
 use alloy_primitives::Bytes;
-use alloy_sol_types::{SolCall as _, SolError as _, SolInterface as _};
+use alloy_sol_types::{SolCall as _, SolError as _};
 use entente_execution::{ModuleCall, ModuleHalt, ModuleHost, ModuleOutput};
 
 use super::{
@@ -56,20 +56,14 @@ pub fn revert_data(err: &GovError) -> Bytes {
 
 /// Runs one call to the governance module.
 pub fn call(call: &ModuleCall<'_>, host: &mut dyn ModuleHost) -> Result<ModuleOutput, ModuleHalt> {
-    host.charge(GAS_BASE)?;
-    let decoded = match Calls::abi_decode(call.input) {
+    let decoded = match crate::entry::decode_call::<Calls>(call, host, GAS_BASE, "governance")? {
         Ok(decoded) => decoded,
-        Err(err) => {
+        Err(reason) => {
             return Ok(ModuleOutput::Revert(revert_data(&GovError::InvalidInput(
-                format!("undecodable governance call: {err}"),
+                reason,
             ))));
         }
     };
-    if !call.value.is_zero() {
-        return Ok(ModuleOutput::Revert(revert_data(&GovError::InvalidInput(
-            "governance calls carry no value".into(),
-        ))));
-    }
     let caller = Caller {
         address: call.caller,
         height: call.block_number,
