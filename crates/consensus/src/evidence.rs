@@ -152,5 +152,6 @@ pub fn certificate(chain: &Chain, id: &B256) -> Result<EvidenceCertificate, Cert
                 .collect(),
         },
         issued_by: format!("entente {}", env!("CARGO_PKG_VERSION")),
+        anchors: Vec::new(),
     })
 }

@@ -41,6 +41,7 @@ fn check_with(
         Inputs {
             document: Some(document),
             chain_spec: Some(&spec),
+            ..Default::default()
         },
     )
     .result
@@ -72,6 +73,7 @@ fn the_golden_certificate_verifies_to_the_chain_values() {
         Inputs {
             document: Some(DOCUMENT),
             chain_spec: Some(&spec()),
+            ..Default::default()
         },
     );
     let names: Vec<_> = report.checks.iter().map(|c| (c.name, c.skipped)).collect();
@@ -294,6 +296,7 @@ fn a_signature_from_an_unknown_key_is_an_unknown_signer() {
         Inputs {
             document: Some(DOCUMENT),
             chain_spec: None,
+            ..Default::default()
         },
     );
     assert_eq!(unpinned.result.unwrap().signers, 4);
@@ -370,10 +373,240 @@ fn another_chain_spec_is_a_chain_mismatch() {
         Inputs {
             document: Some(DOCUMENT),
             chain_spec: Some(&spec),
+            ..Default::default()
         },
     );
     assert!(matches!(
         report.result,
         Err(EvidenceError::ChainMismatch(_))
     ));
+}
+
+// ---------------------------------------------------------------------------------------
+// RFC 3161 anchors. The tokens in golden/tsa/ were made by `openssl ts` for the golden
+// certificate (golden/tsa/make.sh): two authorities under a test root, one RSA and one
+// ECDSA P-256.
+
+mod timestamps {
+    use entente_verify::evidence::{
+        AnchorDoc, TimestampReport, Verified,
+        tsa::{self, parse_certificates},
+    };
+    use x509_cert::Certificate;
+
+    use super::*;
+
+    const RSA_CONTENT: &[u8] = include_bytes!("golden/tsa/rsa-content.tsr");
+    const EC_HEADER: &[u8] = include_bytes!("golden/tsa/ec-header.tsr");
+    const RSA_LATE: &[u8] = include_bytes!("golden/tsa/rsa-late.tsr");
+    const EC_OTHER: &[u8] = include_bytes!("golden/tsa/ec-other.tsr");
+    const ROOT: &[u8] = include_bytes!("golden/tsa/ca.pem");
+    const OTHER_ROOT: &[u8] = include_bytes!("golden/tsa/other-ca.pem");
+    const TSA_RSA: &[u8] = include_bytes!("golden/tsa/tsa-rsa.pem");
+    /// 2026-11-23 15:56:43 UTC, two minutes before the golden block.
+    const RSA_CONTENT_TIME_MS: u64 = 1_795_449_403_000;
+
+    fn anchored(tokens: &[&[u8]]) -> EvidenceCertificate {
+        let mut cert = golden();
+        cert.anchors = tokens.iter().map(|t| AnchorDoc::rfc3161(t)).collect();
+        cert
+    }
+
+    fn verify_with(
+        cert: &EvidenceCertificate,
+        trust: &[Certificate],
+        tolerance_ms: Option<u64>,
+    ) -> Result<Verified, EvidenceError> {
+        let spec = spec();
+        verify_certificate(
+            cert,
+            Inputs {
+                document: Some(DOCUMENT),
+                chain_spec: Some(&spec),
+                tsa_trust: trust,
+                tsa_tolerance_ms: tolerance_ms,
+            },
+        )
+        .result
+    }
+
+    fn root() -> Vec<Certificate> {
+        parse_certificates(ROOT).unwrap()
+    }
+
+    #[test]
+    fn tokens_over_the_content_or_the_block_hash_verify_and_report_their_time() {
+        let verified = verify_with(&anchored(&[RSA_CONTENT, EC_HEADER]), &root(), None)
+            .expect("both tokens verify");
+        let [content, header] = verified.timestamps.as_slice() else {
+            panic!("two reports: {:?}", verified.timestamps);
+        };
+        assert_eq!(
+            content,
+            &TimestampReport {
+                tsa_time_ms: RSA_CONTENT_TIME_MS,
+                stamps: "content",
+                authority: "CN=Entente Test TSA (RSA),O=Entente tests".into(),
+                pinned: true,
+                time_skew_ms: None,
+            }
+        );
+        assert_eq!(header.stamps, "header");
+        assert_eq!(header.tsa_time_ms, verified.block_time_ms - 121 + 180_000);
+        assert!(header.authority.starts_with("CN=Entente Test TSA (P-256)"));
+        assert!(verified.warnings().is_empty());
+    }
+
+    #[test]
+    fn the_anchored_certificate_keeps_a_canonical_form_and_old_ones_their_bytes() {
+        let cert = anchored(&[RSA_CONTENT]);
+        let bytes = cert.to_canonical_json();
+        assert_eq!(EvidenceCertificate::from_json(&bytes).unwrap(), cert);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains(r#""anchors":[{"token_b64":""#), "{text}");
+        assert!(text.contains(r#","type":"rfc3161"}]"#), "{text}");
+        // No anchors: no field, the golden bytes unchanged.
+        assert_eq!(golden().to_canonical_json(), CERTIFICATE);
+    }
+
+    #[test]
+    fn a_token_for_another_document_is_a_tsa_mismatch() {
+        let err = verify_with(&anchored(&[RSA_CONTENT, EC_OTHER]), &root(), None).unwrap_err();
+        assert!(
+            matches!(&err, EvidenceError::TsaMismatch { index: 1, .. }),
+            "{err:?}"
+        );
+        assert_eq!((err.name(), err.exit_code()), ("TsaMismatch", 31));
+    }
+
+    #[test]
+    fn a_late_token_verifies_with_a_time_skew_warning() {
+        let verified = verify_with(&anchored(&[RSA_LATE]), &root(), None).expect("verifies");
+        let skew = verified.timestamps[0].time_skew_ms.expect("a skew");
+        assert!(
+            (3 * 86_400_000 - 1_000..=3 * 86_400_000).contains(&skew),
+            "{skew}"
+        );
+        assert_eq!(verified.warnings()[0].0, "TsaTimeSkew");
+        // A wider tolerance accepts it.
+        let verified = verify_with(&anchored(&[RSA_LATE]), &root(), Some(4 * 86_400_000)).unwrap();
+        assert!(verified.warnings().is_empty());
+    }
+
+    #[test]
+    fn an_altered_token_is_a_bad_signature() {
+        // The TSTInfo's serial number (inside the signed content) and the signature's last
+        // byte: both must fail the signature, never pass nor panic.
+        let info = tsa::read_token(RSA_CONTENT).unwrap();
+        let serial = hex::decode(&info.serial).unwrap();
+        let at = RSA_CONTENT
+            .windows(serial.len() + 2)
+            .position(|w| w[0] == 0x02 && w[1] as usize == serial.len() && w[2..] == serial[..])
+            .expect("the serial number is in the token");
+        for position in [at + 2, RSA_CONTENT.len() - 1] {
+            let mut token = RSA_CONTENT.to_vec();
+            token[position] ^= 1;
+            let err = verify_with(&anchored(&[&token]), &root(), None).unwrap_err();
+            assert!(
+                matches!(err, EvidenceError::TsaBadSignature { index: 0, .. }),
+                "byte {position}: {err:?}"
+            );
+            assert_eq!(err.exit_code(), 32);
+        }
+        // Not a token at all: invalid input, named.
+        let mut cert = golden();
+        cert.anchors = vec![AnchorDoc::rfc3161(b"hello")];
+        assert!(matches!(
+            verify_with(&cert, &[], None),
+            Err(EvidenceError::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn the_authority_is_pinned_by_its_root_or_its_own_certificate() {
+        let cert = anchored(&[RSA_CONTENT, EC_HEADER]);
+        // Unpinned: the signatures are checked, the authorities reported as not pinned.
+        let verified = verify_with(&cert, &[], None).unwrap();
+        assert!(verified.timestamps.iter().all(|t| !t.pinned));
+        // Another root: untrusted, with the token named.
+        let other = parse_certificates(OTHER_ROOT).unwrap();
+        let err = verify_with(&cert, &other, None).unwrap_err();
+        assert!(
+            matches!(err, EvidenceError::TsaUntrusted { index: 0, .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.exit_code(), 33);
+        // The RSA authority's own certificate pins token 0 but not token 1 (P-256).
+        let own = parse_certificates(TSA_RSA).unwrap();
+        let err = verify_with(&cert, &own, None).unwrap_err();
+        assert!(matches!(err, EvidenceError::TsaUntrusted { index: 1, .. }));
+        // A root whose name matches but whose key differs does not pin: forge a root
+        // with the test root's subject and the other root's key.
+        let mut forged = root()[0].clone();
+        forged.tbs_certificate.subject_public_key_info =
+            other[0].tbs_certificate.subject_public_key_info.clone();
+        let err = verify_with(&cert, &[forged], None).unwrap_err();
+        assert!(matches!(err, EvidenceError::TsaUntrusted { index: 0, .. }));
+    }
+
+    #[test]
+    fn other_anchor_types_are_reported_as_online_only() {
+        let mut cert = anchored(&[RSA_CONTENT]);
+        let ots: AnchorDoc =
+            serde_json::from_str(r#"{"type": "ots", "ots_b64": "AE9wZW5UaW1lc3RhbXBz"}"#).unwrap();
+        cert.anchors.push(ots);
+        let verified = verify_with(&cert, &root(), None).unwrap();
+        assert_eq!(verified.online_anchors, ["ots"]);
+        assert_eq!(verified.timestamps.len(), 1);
+    }
+}
+
+mod anchored {
+    use entente_verify::evidence::tsa::{parse_certificates, read_token, token_of};
+
+    use super::*;
+
+    const ANCHORED: &[u8] = include_bytes!("golden/contract.txt.anchored.evidence.json");
+    const RESPONSE: &[u8] = include_bytes!("golden/tsa/ec-content-response.der");
+    const ROOT: &[u8] = include_bytes!("golden/tsa/ca.pem");
+
+    #[test]
+    fn the_anchored_golden_certificate_pins_the_anchor_format() {
+        let cert = EvidenceCertificate::from_json(ANCHORED).expect("parses");
+        assert_eq!(cert.to_canonical_json(), ANCHORED);
+        // The anchors are the only difference from the certificate the node issued.
+        let mut bare = cert.clone();
+        bare.anchors.clear();
+        assert_eq!(bare, golden());
+        let spec = spec();
+        let trust = parse_certificates(ROOT).unwrap();
+        let report = verify_certificate(
+            &cert,
+            Inputs {
+                document: Some(DOCUMENT),
+                chain_spec: Some(&spec),
+                tsa_trust: &trust,
+                tsa_tolerance_ms: None,
+            },
+        );
+        let names: Vec<_> = report.checks.iter().map(|c| c.name).collect();
+        assert_eq!(names[7..], ["timestamp", "timestamp"]);
+        let verified = report.result.expect("verifies");
+        assert_eq!(verified.timestamps.len(), 2);
+        assert!(verified.timestamps.iter().all(|t| t.pinned));
+    }
+
+    #[test]
+    fn a_whole_timestamp_response_yields_its_token() {
+        let token = token_of(RESPONSE).expect("a granted response");
+        assert_ne!(token, RESPONSE);
+        let stamp = read_token(&token).expect("its token verifies");
+        assert_eq!(stamp.imprint_alg, "sha-256");
+        assert_eq!(
+            format!("0x{}", hex::encode(&stamp.imprint)),
+            golden().record.content[0].hex
+        );
+        // A bare token passes through unchanged.
+        assert_eq!(token_of(&token).unwrap(), token);
+    }
 }

@@ -11,21 +11,6 @@ use crate::{
     dev::{start_dev, url},
 };
 
-fn run(args: &[&str]) -> Output {
-    std::process::Command::new(entente())
-        .args(args)
-        .output()
-        .expect("entente runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 fn deposit(rpc: &str, key: &str, file: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "evidence",
@@ -39,7 +24,7 @@ fn deposit(rpc: &str, key: &str, file: &Path, out: &Path, extra: &[&str]) -> Out
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    run(&args)
+    run_cli(&args)
 }
 
 /// `entente verify CERT [--file DOC] --chain-spec SPEC --json`: (exit code, report).
@@ -54,9 +39,9 @@ fn verify(cert: &Path, file: Option<&Path>, spec: &Path) -> (i32, Value) {
     if let Some(file) = file {
         args.extend(["--file", file.to_str().unwrap()]);
     }
-    let output = run(&args);
+    let output = run_cli(&args);
     let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|err| panic!("verify printed no JSON ({err}): {}", text(&output)));
+        .unwrap_or_else(|err| panic!("verify printed no JSON ({err}): {}", output_text(&output)));
     (output.status.code().unwrap_or(-1), report)
 }
 
@@ -96,7 +81,7 @@ fn deposit_certificate_and_offline_verification() {
         &cert,
         &["--media-type", "application/pdf", "--sm3"],
     );
-    assert!(out.status.success(), "deposit: {}", text(&out));
+    assert!(out.status.success(), "deposit: {}", output_text(&out));
     let id = evidence_id(&cert);
 
     // Verified offline, with the chain's own height and block time.
@@ -169,9 +154,9 @@ fn deposit_certificate_and_offline_verification() {
     let again = deposit(&rpc, &key(0), &pdf, &kept.join("again.json"), &[]);
     assert!(!again.status.success());
     assert!(
-        text(&again).contains(&format!("AlreadyDeposited: evidence {id}")),
+        output_text(&again).contains(&format!("AlreadyDeposited: evidence {id}")),
         "{}",
-        text(&again)
+        output_text(&again)
     );
     // From another submitter: a new record, which verifies too.
     let other = kept.join("other.json");
@@ -182,7 +167,7 @@ fn deposit_certificate_and_offline_verification() {
         &other,
         &["--media-type", "application/pdf"],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     assert_ne!(evidence_id(&other), id);
     assert_eq!(verify(&other, Some(&pdf), &spec).0, 0);
 
@@ -191,7 +176,7 @@ fn deposit_certificate_and_offline_verification() {
     std::fs::write(&note, b"Chain of custody: copy handed to the notary.").unwrap();
     let linked = kept.join("note.json");
     let out = deposit(&rpc, &key(0), &note, &linked, &["--prev", &id]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     let linked_doc: Value = serde_json::from_slice(&std::fs::read(&linked).unwrap()).unwrap();
     assert_eq!(linked_doc["record"]["prev"], id.as_str());
     assert_eq!(verify(&linked, Some(&note), &spec).0, 0);
@@ -204,7 +189,11 @@ fn deposit_certificate_and_offline_verification() {
         &["--prev", &unknown],
     );
     assert!(!out.status.success());
-    assert!(text(&out).contains("NotFound"), "{}", text(&out));
+    assert!(
+        output_text(&out).contains("NotFound"),
+        "{}",
+        output_text(&out)
+    );
 
     // An account that is not registered cannot deposit.
     let stranger = entente_primitives::LocalSigner::random();
@@ -217,10 +206,62 @@ fn deposit_certificate_and_offline_verification() {
     );
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("not a registered account"),
+        output_text(&out).contains("not a registered account"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
+
+    // A deposit with an RFC 3161 token (made by `openssl ts` for the golden contract,
+    // crates/verify/tests/golden/tsa/): a token for another document is refused before
+    // anything is sent; the right one is checked and attached to the certificate.
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/verify/tests/golden");
+    let contract = kept.join("contract.txt");
+    std::fs::copy(golden.join("contract.txt"), &contract).unwrap();
+    let tsa = |name: &str| golden.join("tsa").join(name).to_str().unwrap().to_string();
+    let stamped = kept.join("contract.json");
+    let out = deposit(
+        &rpc,
+        &key(2),
+        &contract,
+        &stamped,
+        &["--tsa-token", &tsa("ec-other.tsr")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        output_text(&out).contains("nothing was sent"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(!stamped.exists());
+    let out = deposit(
+        &rpc,
+        &key(2),
+        &contract,
+        &stamped,
+        &["--tsa-token", &tsa("rsa-content.tsr")],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let output = run_cli(&[
+        "verify",
+        stamped.to_str().unwrap(),
+        "--file",
+        contract.to_str().unwrap(),
+        "--chain-spec",
+        spec.to_str().unwrap(),
+        "--tsa-cert",
+        &tsa("ca.pem"),
+        "--json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let stamp = &report["timestamps"][0];
+    assert_eq!(
+        (stamp["stamps"].as_str(), stamp["pinned"].as_bool()),
+        (Some("content"), Some(true))
+    );
+    // The token predates this block: the chain's time is the later one, no skew warning.
+    assert!(stamp["tsa_time_ms"].as_u64().unwrap() < report["block_time_ms"].as_u64().unwrap());
+    assert_eq!(report["warnings"], Value::Array(vec![]), "{report}");
 
     // The network goes away, data and all: the certificate still verifies.
     let status = dev.proc.interrupt();
@@ -255,10 +296,10 @@ fn verify_refuses_unreadable_and_foreign_files() {
     let dir = Scratch::new("evidence-bad-input");
     let not_json = dir.0.join("junk.json");
     std::fs::write(&not_json, b"{ not json").unwrap();
-    let out = run(&["verify", not_json.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(10), "{}", text(&out));
-    assert!(text(&out).contains("UnsupportedFormat"));
-    let missing = run(&["verify", dir.0.join("absent.json").to_str().unwrap()]);
+    let out = run_cli(&["verify", not_json.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(10), "{}", output_text(&out));
+    assert!(output_text(&out).contains("UnsupportedFormat"));
+    let missing = run_cli(&["verify", dir.0.join("absent.json").to_str().unwrap()]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing).contains("cannot read"));
+    assert!(output_text(&missing).contains("cannot read"));
 }

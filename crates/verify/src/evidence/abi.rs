@@ -116,3 +116,20 @@ pub fn recover_submitter(record: &EvidenceRecord, signature: &[u8]) -> Option<Ad
     let hash = alloy_primitives::eip191_hash_message(record_hash(record));
     alloy_consensus::crypto::secp256k1::recover_signer(&signature, hash).ok()
 }
+
+/// An evidence module error, readable: its name, then what it says (e.g.
+/// `AlreadyDeposited: evidence 0x…`). The CLI and the node's gateway both show refusals so.
+pub fn error_text(err: &IEvidence::IEvidenceErrors) -> String {
+    use IEvidence::IEvidenceErrors as E;
+    match err {
+        E::Unauthorized(e) => format!("Unauthorized: {} ({})", e.caller, e.reason),
+        E::NotFound(e) => format!("NotFound: {}", e.what),
+        E::AlreadyDeposited(e) => format!("AlreadyDeposited: evidence {}", e.id),
+        E::InvalidInput(e) => format!("InvalidInput: {}", e.reason),
+        E::UnsupportedAlg(e) => format!("UnsupportedAlg: {}", e.alg),
+        E::InvalidDigestLength(e) => {
+            format!("InvalidDigestLength: alg {} with {} bytes", e.alg, e.length)
+        }
+        E::BadSubmitterSig(_) => "BadSubmitterSig".into(),
+    }
+}

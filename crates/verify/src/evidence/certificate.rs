@@ -1,7 +1,7 @@
 //! The portable evidence certificate: one self-contained JSON document that proves a
 //! record was deposited in a final block of a named chain.
 //!
-//! Every field except `issued_by` is derived from chain data, and the verifier
+//! Every field except `issued_by` and `anchors` is derived from chain data, and the verifier
 //! recomputes what it can rather than trusting it. The file is written in canonical
 //! form (RFC 8785: object keys sorted, no insignificant whitespace; the document holds
 //! only strings, integers below 2^53, arrays and objects), so the same certificate is
@@ -31,6 +31,36 @@ pub struct EvidenceCertificate {
     pub finality: FinalityDoc,
     /// The node that assembled the certificate (informational: nothing is trusted from it).
     pub issued_by: String,
+    /// Independent attestations attached after issue (RFC 3161 timestamp tokens); absent
+    /// when there are none, so a certificate without anchors keeps its bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<AnchorDoc>,
+}
+
+/// The `type` of an RFC 3161 anchor.
+pub const ANCHOR_RFC3161: &str = "rfc3161";
+
+/// An attestation from outside the chain. `{"type": "rfc3161", "token_b64": …}` is
+/// checked offline; other types (`ots`, `peer_chain`) are kept and reported as
+/// verifiable online only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(flatten)]
+    pub fields: std::collections::BTreeMap<String, Value>,
+}
+
+impl AnchorDoc {
+    /// An RFC 3161 anchor for the DER `token`.
+    pub fn rfc3161(token: &[u8]) -> Self {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(token);
+        Self {
+            kind: ANCHOR_RFC3161.into(),
+            fields: [("token_b64".to_string(), Value::String(token))].into(),
+        }
+    }
 }
 
 /// The deposited record, as the submitter signed it.

@@ -10,9 +10,12 @@ use entente_primitives::{Header, RecoveredTx, verify_merkle_proof};
 use sha2::Digest as _;
 use thiserror::Error;
 
+use x509_cert::Certificate;
+
 use super::{
     abi::{self, ALG_SHA256, ALG_SM3, Digest, EVIDENCE_ADDRESS, EvidenceRecord, IEvidence},
-    certificate::{EvidenceCertificate, FORMAT, VERSION},
+    certificate::{ANCHOR_RFC3161, AnchorDoc, EvidenceCertificate, FORMAT, VERSION},
+    tsa::{self, TokenError},
 };
 use crate::{CertificateError, FinalityProof, quorum, verify_finality};
 
@@ -54,6 +57,12 @@ pub enum EvidenceError {
     ChainMismatch(String),
     #[error("the validator set is not the trusted one: {0}")]
     UntrustedValidatorSet(String),
+    #[error("timestamp token {index} is not for this evidence: {reason}")]
+    TsaMismatch { index: usize, reason: String },
+    #[error("timestamp token {index} does not verify: {reason}")]
+    TsaBadSignature { index: usize, reason: String },
+    #[error("timestamp token {index} is not from a trusted authority: {reason}")]
+    TsaUntrusted { index: usize, reason: String },
 }
 
 impl EvidenceError {
@@ -75,6 +84,9 @@ impl EvidenceError {
             Self::BadSignatures => "BadSignatures",
             Self::ChainMismatch(_) => "ChainMismatch",
             Self::UntrustedValidatorSet(_) => "UntrustedValidatorSet",
+            Self::TsaMismatch { .. } => "TsaMismatch",
+            Self::TsaBadSignature { .. } => "TsaBadSignature",
+            Self::TsaUntrusted { .. } => "TsaUntrusted",
         }
     }
 
@@ -97,6 +109,9 @@ impl EvidenceError {
             Self::BadSignatures => 28,
             Self::ChainMismatch(_) => 29,
             Self::UntrustedValidatorSet(_) => 30,
+            Self::TsaMismatch { .. } => 31,
+            Self::TsaBadSignature { .. } => 32,
+            Self::TsaUntrusted { .. } => 33,
         }
     }
 }
@@ -109,6 +124,33 @@ pub struct Inputs<'a> {
     /// The chain spec the verifier trusts; without it the chain identity and validator
     /// set are taken from the certificate itself (reported as not pinned).
     pub chain_spec: Option<&'a ChainSpec>,
+    /// Certificates of the time-stamping authorities (or their roots) the verifier
+    /// trusts; empty, a timestamp token's signature is checked with the certificate it
+    /// carries but the authority is reported as not pinned.
+    pub tsa_trust: &'a [Certificate],
+    /// How long after the block time a token's time may be without a `TsaTimeSkew`
+    /// warning; `None`: [`DEFAULT_TSA_TOLERANCE_MS`].
+    pub tsa_tolerance_ms: Option<u64>,
+}
+
+/// Default tolerance between a block's time and a later timestamp token: one hour.
+pub const DEFAULT_TSA_TOLERANCE_MS: u64 = 3_600_000;
+
+/// What an RFC 3161 anchor that verifies establishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimestampReport {
+    /// The authority's time, Unix milliseconds.
+    pub tsa_time_ms: u64,
+    /// What the token stamps: `content` (the record's digest) or `header` (the block hash).
+    pub stamps: &'static str,
+    /// The signing certificate's subject.
+    pub authority: String,
+    /// Whether the authority was checked against trusted certificates.
+    pub pinned: bool,
+    /// The token's time is more than the tolerance after the block time: the chain
+    /// attests an earlier existence than the authority, which is worth a look (a warning,
+    /// not a failure).
+    pub time_skew_ms: Option<u64>,
 }
 
 /// One step of the verification, for the report.
@@ -136,6 +178,31 @@ pub struct Verified {
     pub validators: usize,
     /// Whether the validator set was checked against a trusted chain spec.
     pub pinned: bool,
+    /// The RFC 3161 anchors, in certificate order.
+    pub timestamps: Vec<TimestampReport>,
+    /// Anchors that can only be checked online (`ots`, `peer_chain`), by type.
+    pub online_anchors: Vec<String>,
+}
+
+impl Verified {
+    /// Warning names (`TsaTimeSkew`) with their explanations; empty when there are none.
+    pub fn warnings(&self) -> Vec<(&'static str, String)> {
+        self.timestamps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                t.time_skew_ms.map(|skew| {
+                    (
+                        "TsaTimeSkew",
+                        format!(
+                            "timestamp token {i} is {} s later than the block time",
+                            skew / 1000
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// The steps run, and the result: the first failure stops the verification.
@@ -509,6 +576,47 @@ fn run(
         }
     };
 
+    // 8. Anchors: RFC 3161 tokens over the content digest or the block hash.
+    let mut timestamps = Vec::new();
+    let mut online_anchors = Vec::new();
+    for (index, anchor) in cert.anchors.iter().enumerate() {
+        if anchor.kind != ANCHOR_RFC3161 {
+            skip(
+                checks,
+                "anchor",
+                &format!("anchor {index} ({}) is verifiable online only", anchor.kind),
+            );
+            online_anchors.push(anchor.kind.clone());
+            continue;
+        }
+        let report = check_timestamp(index, anchor, &content, &hash, &header, inputs)?;
+        pass(
+            checks,
+            "timestamp",
+            format!(
+                "token {index}: {} stamped the {} at {} ms since the Unix epoch{}{}",
+                report.authority,
+                if report.stamps == "content" {
+                    "content digest"
+                } else {
+                    "block hash"
+                },
+                report.tsa_time_ms,
+                if report.pinned {
+                    ""
+                } else {
+                    " (authority not pinned: pass --tsa-cert)"
+                },
+                match report.time_skew_ms {
+                    Some(skew) =>
+                        format!("; warning TsaTimeSkew: {} s after the block", skew / 1000),
+                    None => String::new(),
+                }
+            ),
+        );
+        timestamps.push(report);
+    }
+
     Ok(Verified {
         evidence_id: id,
         submitter: record.submitter,
@@ -520,5 +628,64 @@ fn run(
         signers: signer_keys.len(),
         validators: validators.len(),
         pinned,
+        timestamps,
+        online_anchors,
+    })
+}
+
+/// Checks one RFC 3161 anchor: its signature, that it stamps the record's digest (under
+/// the same algorithm) or the block hash, and, when trusted certificates are given, its
+/// authority.
+fn check_timestamp(
+    index: usize,
+    anchor: &AnchorDoc,
+    content: &[Digest],
+    block_hash: &B256,
+    header: &Header,
+    inputs: Inputs<'_>,
+) -> Result<TimestampReport, EvidenceError> {
+    use base64::Engine as _;
+    let invalid =
+        |reason: String| EvidenceError::InvalidInput(format!("timestamp token {index}: {reason}"));
+    let token = match anchor.fields.get("token_b64") {
+        Some(serde_json::Value::String(text)) => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|err| invalid(format!("token_b64: {err}")))?,
+        _ => return Err(invalid("an rfc3161 anchor needs a token_b64 string".into())),
+    };
+    let stamp = tsa::read_token(&token).map_err(|err| match err {
+        TokenError::Malformed(reason) => invalid(reason),
+        TokenError::BadSignature(reason) => EvidenceError::TsaBadSignature { index, reason },
+    })?;
+    let content_match = content.iter().any(|digest| {
+        abi::alg_name(digest.alg) == stamp.imprint_alg && digest.value.as_ref() == stamp.imprint
+    });
+    let stamps = if content_match {
+        "content"
+    } else if stamp.imprint_alg == "sha-256" && stamp.imprint == block_hash.as_slice() {
+        "header"
+    } else {
+        return Err(EvidenceError::TsaMismatch {
+            index,
+            reason: format!(
+                "it stamps the {} digest 0x{}, which is neither a content digest of the record nor the block hash",
+                stamp.imprint_alg,
+                hex::encode(&stamp.imprint)
+            ),
+        });
+    };
+    let pinned = !inputs.tsa_trust.is_empty();
+    if pinned {
+        tsa::check_trust(&stamp, inputs.tsa_trust)
+            .map_err(|reason| EvidenceError::TsaUntrusted { index, reason })?;
+    }
+    let tolerance = inputs.tsa_tolerance_ms.unwrap_or(DEFAULT_TSA_TOLERANCE_MS);
+    let after_block = stamp.gen_time_ms.saturating_sub(header.timestamp_ms);
+    Ok(TimestampReport {
+        tsa_time_ms: stamp.gen_time_ms,
+        stamps,
+        authority: stamp.signer,
+        pinned,
+        time_skew_ms: (after_block > tolerance).then_some(after_block),
     })
 }

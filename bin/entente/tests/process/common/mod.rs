@@ -247,3 +247,22 @@ pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
+
+/// Runs the `entente` binary with `args` (no API token from the environment) and
+/// returns what it did.
+pub fn run_cli(args: &[&str]) -> std::process::Output {
+    Command::new(entente())
+        .args(args)
+        .env_remove("ENTENTE_API_TOKEN")
+        .output()
+        .expect("entente runs")
+}
+
+/// Standard output then standard error, for assertions and failure messages.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
