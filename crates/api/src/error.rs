@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The node is overloaded (pool full); retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// The request body is larger than the node's `api.request_bytes_max`; it was not read.
+    #[error("request body too large: the limit is {limit} bytes (api.request_bytes_max)")]
+    TooLarge { limit: usize },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -43,6 +46,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::GatewayDisabled => "gateway_disabled",
             Self::Unavailable(_) => "unavailable",
+            Self::TooLarge { .. } => "too_large",
             Self::Internal(_) => "internal",
         }
     }
@@ -55,12 +59,13 @@ impl ApiError {
             Self::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// Every error code, for the OpenAPI document.
-    pub const CODES: [&'static str; 8] = [
+    pub const CODES: [&'static str; 9] = [
         "not_found",
         "bad_request",
         "unauthorized",
@@ -68,6 +73,7 @@ impl ApiError {
         "conflict",
         "gateway_disabled",
         "unavailable",
+        "too_large",
         "internal",
     ];
 }

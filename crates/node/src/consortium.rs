@@ -203,6 +203,7 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
                     "member".into(),
                     "deployer".into(),
                     "evidence_submitter".into(),
+                    "asset_issuer".into(),
                 ],
             })
             .collect(),

@@ -58,6 +58,15 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         config,
     } = params;
     let me = key.public_key();
+    let needed = crate::p2p::message_bytes_needed(&spec.limits);
+    if u64::from(config.p2p.message_bytes_max) < needed {
+        return Err(NodeError::Invalid(format!(
+            "p2p.message_bytes_max is {} bytes, below the {needed} bytes the largest block of this chain needs (limits.block_txs_bytes_max {} and block_txs_max {}): raise it",
+            config.p2p.message_bytes_max,
+            spec.limits.block_txs_bytes_max,
+            spec.limits.block_txs_max
+        )));
+    }
     // Opened first: a missing or wrong passphrase stops the node before anything starts.
     let gateway = open_gateway(&config)?;
     if spec.validator(&me).is_none() {

@@ -5,7 +5,7 @@
 mod consortium;
 mod error;
 mod launch;
-mod p2p;
+pub mod p2p;
 
 pub use consortium::{
     Consortium, ConsortiumPlan, NodeFiles, SpareOrg, load_consortium, read_validator_key,

@@ -59,6 +59,14 @@ impl PeerTracker for LookupPeers {
 /// Most peers one epoch's set may hold (bounds per-peer resources in the network).
 const PEERS_PER_SET_MAX: usize = 64;
 
+/// The smallest `p2p.message_bytes_max` that carries the largest block `limits` allow:
+/// its transactions' bytes, a length prefix per transaction, the header and framing.
+/// Commonware's sender refuses (panics on) a larger message, so a node configured below
+/// this would fail when it sends such a block; `launch` refuses that configuration.
+pub fn message_bytes_needed(limits: &entente_chainspec::Limits) -> u64 {
+    limits.block_txs_bytes_max as u64 + 8 * u64::from(limits.block_txs_max) + 4096
+}
+
 /// Starts the network and registers the consensus channels. `configured` holds the
 /// addresses of validators this node knows from its config.
 pub fn start(

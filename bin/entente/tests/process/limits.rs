@@ -1,13 +1,17 @@
 //! Request limits of a real node at their edges, as configured in `config.toml`: the
 //! JSON-RPC batch size, the request body size and the subscriptions per WebSocket
-//! connection. At the limit a request is served; one past it is refused with a clear
-//! error and changes nothing.
+//! connection, and the REST request body size. At the limit a request is served; one
+//! past it is refused with a clear error and changes nothing.
 
 use std::{path::Path, process::Command, time::Duration};
 
+use entente_config::NodeConfig;
 use serde_json::{Value, json};
 
-use crate::common::*;
+use crate::{
+    common::*,
+    gateway::{cli, expect_error, field, http, pending_nonce, prepare, receipt},
+};
 
 const BATCH_MAX: usize = 3;
 const BODY_MAX: usize = 4096;
@@ -159,4 +163,113 @@ asyncio.run(main())
     );
     // The node is still serving.
     assert!(rpc(&url, "eth_chainId", json!([])).is_ok());
+}
+
+/// `api.request_bytes_max` at its edge on the REST port, through a gateway endpoint
+/// (`POST /v1/gateway/transactions`, which reads the whole body before it looks at the
+/// token): a body of exactly the limit reaches the handler, which answers for itself
+/// (401 without a token, 400 for JSON it cannot parse, 202 and a final transaction for
+/// a valid one); one byte more is refused with 413 and a JSON error before any handler
+/// runs, and nothing changes.
+#[test]
+fn rest_body_limit_holds_at_its_edge() {
+    const REST_BODY_MAX: usize = 4096;
+    const DEAD: &str = "0x000000000000000000000000000000000000dead";
+    let dir = Scratch::new("rest-limit");
+    let base = free_ports(3);
+    let (config, rpc_url, api) = prepare(&dir.0, base);
+    let c = config.as_str();
+    let mut node_config = NodeConfig::load(Path::new(c)).unwrap();
+    node_config.api.request_bytes_max = REST_BODY_MAX;
+    std::fs::write(c, node_config.to_documented_toml()).unwrap();
+    let accounts: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.0.join("net/accounts.json")).unwrap())
+            .unwrap();
+    let secret = accounts[0]["private_key"].as_str().unwrap();
+    let member = field(
+        &cli(&["gateway", "import-key", "--config", c, "--key", secret]),
+        "address",
+    );
+    let token = field(
+        &cli(&[
+            "gateway",
+            "issue-token",
+            "--config",
+            c,
+            "--account",
+            &member,
+            "--label",
+            "limits",
+        ]),
+        "token",
+    );
+    let node = Proc::spawn(&["node", "--config", c], &dir.0.join("node0.log"));
+    assert!(
+        wait_for_height(&rpc_url, 1, Duration::from_secs(60)),
+        "node did not start\n{}",
+        node.log_text()
+    );
+
+    let transactions = format!("{api}/v1/gateway/transactions");
+    let transfer = json!({ "to": DEAD, "value": "7" }).to_string();
+    let padded = |body: &str, len: usize| format!("{body}{}", " ".repeat(len - body.len()));
+    let at_limit = padded(&transfer, REST_BODY_MAX);
+    let over = padded(&transfer, REST_BODY_MAX + 1);
+    assert_eq!(
+        (at_limit.len(), over.len()),
+        (REST_BODY_MAX, REST_BODY_MAX + 1)
+    );
+    let too_large = format!("request body too large: the limit is {REST_BODY_MAX} bytes");
+
+    // Without a token: at the limit the handler runs and refuses the missing token; one
+    // byte more never reaches it.
+    expect_error(
+        http("POST", &transactions, None, Some(&at_limit)),
+        401,
+        "unauthorized",
+        "Bearer",
+    );
+    expect_error(
+        http("POST", &transactions, None, Some(&over)),
+        413,
+        "too_large",
+        &too_large,
+    );
+
+    // With the token: JSON the handler cannot parse, exactly the limit long, is read
+    // to its end and refused as a bad body.
+    let unterminated = padded("{\"to\": ", REST_BODY_MAX);
+    assert_eq!(unterminated.len(), REST_BODY_MAX);
+    expect_error(
+        http("POST", &transactions, Some(&token), Some(&unterminated)),
+        400,
+        "bad_request",
+        "invalid body",
+    );
+
+    // A valid transfer one byte over the limit: refused, and nothing changes.
+    let balance = || rpc(&rpc_url, "eth_getBalance", json!([DEAD, "latest"])).unwrap();
+    let pooled =
+        || http("GET", &format!("{api}/v1/status"), None, None).1["pooled_transactions"].clone();
+    let before = (pending_nonce(&rpc_url, &member), pooled(), balance());
+    assert_eq!(before, (0, json!(0), json!("0x0")));
+    expect_error(
+        http("POST", &transactions, Some(&token), Some(&over)),
+        413,
+        "too_large",
+        "(api.request_bytes_max)",
+    );
+    assert_eq!(
+        (pending_nonce(&rpc_url, &member), pooled(), balance()),
+        before,
+        "a refused body changed something"
+    );
+
+    // The same transfer exactly at the limit: submitted and final.
+    let (status, sent) = http("POST", &transactions, Some(&token), Some(&at_limit));
+    assert_eq!(status, 202, "{sent}");
+    assert_eq!(sent["nonce"], 0, "{sent}");
+    let receipt = receipt(&rpc_url, sent["hash"].as_str().unwrap());
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    assert_eq!(balance(), json!("0x7"));
 }

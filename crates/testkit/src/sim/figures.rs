@@ -36,6 +36,10 @@ pub struct Figures {
     /// Most views the honest validators went through between the last heal and that
     /// new block.
     pub recovery_views_max: u64,
+    /// Disk operations (journal writes, resizes, syncs, reads) a slow disk delayed.
+    pub disk_ops_delayed: u64,
+    /// The delay slow disks added, summed over those operations, in virtual milliseconds.
+    pub disk_delay_ms: u64,
 }
 
 impl Figures {
@@ -56,6 +60,8 @@ impl Figures {
         self.proven_by_descendant += other.proven_by_descendant;
         self.recovery_ms_max = self.recovery_ms_max.max(other.recovery_ms_max);
         self.recovery_views_max = self.recovery_views_max.max(other.recovery_views_max);
+        self.disk_ops_delayed += other.disk_ops_delayed;
+        self.disk_delay_ms += other.disk_delay_ms;
     }
 
     pub fn fault(&mut self, kind: &str) {
@@ -93,6 +99,12 @@ impl fmt::Display for Figures {
             f,
             "| longest recovery after the last heal | {} ms ({} views) |",
             self.recovery_ms_max, self.recovery_views_max
+        )?;
+        writeln!(
+            f,
+            "| disk operations a slow disk delayed | {} ({:.1} s in all) |",
+            self.disk_ops_delayed,
+            self.disk_delay_ms as f64 / 1_000.0
         )?;
         writeln!(f)?;
         writeln!(f, "| fault | injected |")?;

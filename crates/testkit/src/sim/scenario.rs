@@ -7,12 +7,16 @@
 //! storage fault model on: writes the consensus journals had not synced are dropped at
 //! random, and the next runtime resumes from the checkpoint with the validators' stores.
 //!
+//! A [`Fault::SlowDisk`] delays one validator's journal writes and syncs (and maybe
+//! reads) by a latency drawn from the seed, on the runtime's clock, until
+//! [`Fault::DiskHealed`] (or the end of the plan); see [`super::disk`].
+//!
 //! Checks: after every step, honest validators agree on every block and state root they
-//! have all committed. After the last step, every fault is healed and every validator
-//! restarted; within [`RECOVERY_MS_MAX`] every honest validator must finalise a new
-//! block (the views that took are recorded), and within [`DRAIN_MS_MAX`] every
-//! acknowledged transaction must be final exactly once on every honest validator (a
-//! client sends again the ones whose validator crashed before passing them on).
+//! have all committed. After the last step, every fault is healed (slow disks included)
+//! and every validator restarted; within [`RECOVERY_MS_MAX`] every honest validator must
+//! finalise a new block (the views that took are recorded), and within [`DRAIN_MS_MAX`]
+//! every acknowledged transaction must be final exactly once on every honest validator
+//! (a client sends again the ones whose validator crashed before passing them on).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -28,7 +32,9 @@ use entente_primitives::RecoveredTx;
 use entente_storage::MemoryKv;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 
-use super::{Byzantine, Context, Sim, SimConfig, check, figures::Figures, good_link};
+use super::{
+    Byzantine, Context, Disk, Sim, SimConfig, Slowness, check, figures::Figures, good_link,
+};
 use crate::fixtures::{account, transfer};
 
 /// How long every honest validator may take to finalise a new block after the last heal.
@@ -64,6 +70,16 @@ pub enum Fault {
     Restart(usize),
     /// Every validator stops at once and unsynced journal writes are lost at random.
     PowerLoss,
+    /// The validator's disk gets slow: every journal write, resize and sync (and every
+    /// read, if `reads`) waits this long first. It stays slow across crashes and power
+    /// losses until healed.
+    SlowDisk {
+        validator: usize,
+        latency_ms: u64,
+        reads: bool,
+    },
+    /// The validator's disk back to full speed.
+    DiskHealed(usize),
 }
 
 impl Fault {
@@ -78,6 +94,8 @@ impl Fault {
             Fault::Crash(_) => "crash (kill one validator)",
             Fault::Restart(_) => "restart",
             Fault::PowerLoss => "power loss (all validators, unsynced writes lost)",
+            Fault::SlowDisk { .. } => "slow disk (one validator)",
+            Fault::DiskHealed(_) => "disk healed",
         }
     }
 }
@@ -108,9 +126,10 @@ impl Plan {
             (rng.gen_range(0..validators), kind)
         });
         let mut crashed = BTreeSet::new();
+        let mut slow = BTreeSet::new();
         let steps = (0..steps)
             .map(|_| {
-                let fault = match rng.gen_range(0..100) {
+                let fault = match rng.gen_range(0..110) {
                     0..10 => Fault::Calm,
                     10..25 => Fault::Links {
                         latency_ms: rng.gen_range(5..400),
@@ -139,10 +158,26 @@ impl Plan {
                         }
                         None => Fault::Calm,
                     },
-                    _ => {
+                    93..100 => {
                         crashed.clear();
                         Fault::PowerLoss
                     }
+                    100..106 => {
+                        let validator = rng.gen_range(0..validators);
+                        slow.insert(validator);
+                        Fault::SlowDisk {
+                            validator,
+                            latency_ms: rng.gen_range(20..2_000),
+                            reads: rng.gen_bool(0.5),
+                        }
+                    }
+                    _ => match slow.iter().copied().collect::<Vec<_>>().choose(&mut rng) {
+                        Some(&i) => {
+                            slow.remove(&i);
+                            Fault::DiskHealed(i)
+                        }
+                        None => Fault::Calm,
+                    },
                 };
                 Step {
                     fault,
@@ -197,6 +232,8 @@ struct State {
     plan: Plan,
     next_step: usize,
     stores: Option<Vec<MemoryKv>>,
+    /// The validators' disks (slow or not), carried across power losses.
+    disks: Vec<Disk>,
     acks: Vec<Ack>,
     nonces: Vec<u64>,
     rng: StdRng,
@@ -240,6 +277,7 @@ pub fn run_plan(plan: &Plan) -> Result<Figures, String> {
         plan: plan.clone(),
         next_step: 0,
         stores: None,
+        disks: (0..plan.validators).map(|_| Disk::default()).collect(),
         acks: Vec::new(),
         nonces: vec![0; accounts],
         rng: StdRng::seed_from_u64(plan.seed),
@@ -274,6 +312,11 @@ pub fn run_plan(plan: &Plan) -> Result<Figures, String> {
             _ => break,
         }
     }
+    for disk in &state.disks {
+        let stats = disk.stats();
+        state.figures.disk_ops_delayed += stats.delayed;
+        state.figures.disk_delay_ms += stats.delay.as_millis() as u64;
+    }
     match state.failure {
         Some(failure) => Err(failure),
         None => Ok(state.figures),
@@ -283,10 +326,11 @@ pub fn run_plan(plan: &Plan) -> Result<Figures, String> {
 /// One runtime's life: resume the validators, run steps until a power loss or the end.
 async fn drive(context: Context, mut state: State) -> (State, Life) {
     let config = state.plan.sim_config();
-    let mut sim = match state.stores.take() {
-        Some(stores) => Sim::resume(context, config, stores).await,
-        None => Sim::start(context, config).await,
-    };
+    let stores = state
+        .stores
+        .take()
+        .unwrap_or_else(|| (0..config.validators).map(|_| MemoryKv::new()).collect());
+    let mut sim = Sim::resume_with_disks(context, config, stores, state.disks.clone()).await;
     state.crashed.clear();
     let life = match run_steps(&mut sim, &mut state).await {
         Ok(life) => life,
@@ -360,6 +404,18 @@ async fn apply(sim: &mut Sim, state: &mut State, fault: &Fault) -> bool {
             }
         }
         Fault::PowerLoss => return true,
+        Fault::SlowDisk {
+            validator,
+            latency_ms,
+            reads,
+        } => sim.slow_disk(
+            *validator,
+            Slowness {
+                latency: Duration::from_millis(*latency_ms),
+                reads: *reads,
+            },
+        ),
+        Fault::DiskHealed(i) => sim.heal_disk(*i),
     }
     false
 }
@@ -410,6 +466,11 @@ fn check_agreement(sim: &Sim, state: &mut State) -> Result<(), String> {
 async fn recover(sim: &mut Sim, state: &mut State) -> Result<(), String> {
     sim.heal().await;
     sim.set_link(good_link()).await;
+    for i in 0..sim.validators.len() {
+        if sim.validators[i].disk.slowness().is_some() {
+            sim.heal_disk(i);
+        }
+    }
     for i in std::mem::take(&mut state.crashed) {
         sim.boot(i).await;
     }
