@@ -140,6 +140,10 @@ pub enum AdminCommand {
         #[arg(value_parser = parse_role)]
         role: String,
     },
+    /// Regulator supervision: freezes, lifts, ratifications, forced transfers and votes
+    /// (regulators), and orders and proposals (anyone); see docs/supervision.md.
+    #[command(subcommand)]
+    Supervision(crate::supervision::SupervisionCommand),
 }
 
 #[derive(Args)]
@@ -209,8 +213,8 @@ pub enum ProposeCommand {
         #[arg(value_parser = parse_address)]
         account: Address,
     },
-    /// Change a parameter: permissioned, governance.approval_pct or
-    /// governance.proposal_ttl_blocks.
+    /// Change a parameter: permissioned, governance.approval_pct,
+    /// governance.proposal_ttl_blocks or supervision.* (docs/supervision.md).
     SetParam {
         key: String,
         /// A number (decimal or 0x hex), or true/false.
@@ -255,7 +259,7 @@ impl AccountStatusArg {
 // Input parsing: every argument is checked before a key is read or a node contacted.
 
 /// A `0x` address of 40 hex digits; mixed case must be a valid EIP-55 checksum.
-fn parse_address(text: &str) -> Result<Address, String> {
+pub(crate) fn parse_address(text: &str) -> Result<Address, String> {
     let digits = text
         .strip_prefix("0x")
         .ok_or_else(|| format!("{text:?} is not an address: expected 0x and 40 hex digits"))?;
@@ -348,7 +352,8 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     if json && let Err(err) = &result {
         let error = match err.downcast_ref::<Refused>() {
             Some(refused) => error_view(&refused.0).json(),
-            None => json!({ "message": format!("{err:#}") }),
+            None => crate::supervision::refusal_json(err)
+                .unwrap_or_else(|| json!({ "message": format!("{err:#}") })),
         };
         println!("{}", json!({ "ok": false, "error": error }));
     }
@@ -367,6 +372,9 @@ async fn execute(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Validators => return validators(&node, json).await,
         AdminCommand::Params => return params(&node, json).await,
         AdminCommand::Account { address } => return account(&node, *address, json).await,
+        AdminCommand::Supervision(command) => {
+            return crate::supervision::execute(&node, command, &args).await;
+        }
         AdminCommand::Propose(propose) => propose_calldata(propose),
         AdminCommand::Vote(vote) => G::voteCall {
             id: vote.id,
@@ -646,17 +654,40 @@ impl Node {
             .typed("eth_sendRawTransaction", json!([signed.raw]))
             .await
             .context("the node refused the transaction")?;
+        let receipt = self.confirm(hash, wait, refusal).await?;
+        Ok((hash, receipt))
+    }
+
+    /// Waits up to `wait` for the receipt of `hash` (sent here or by the node's gateway).
+    /// A transaction that reverted is an error, explained by `refusal` from a replay of
+    /// the transaction on its parent block's state.
+    pub(crate) async fn confirm(
+        &self,
+        hash: B256,
+        wait: Duration,
+        refusal: fn(RpcError) -> anyhow::Error,
+    ) -> anyhow::Result<Receipt> {
         let receipt = self.receipt(hash, wait).await?;
         let block = receipt.block_number.to::<u64>();
         if receipt.status.is_zero() {
             let parent = format!("{:#x}", block.saturating_sub(1));
-            let why = match self.request("eth_call", json!([request, parent])).await {
-                Err(err) => format!(": {}", refusal(err)),
-                Ok(_) => String::new(),
+            let tx = self
+                .request("eth_getTransactionByHash", json!([hash]))
+                .await
+                .unwrap_or_default();
+            let replay = json!({
+                "from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]
+            });
+            let why = match tx.is_null() {
+                true => String::new(),
+                false => match self.request("eth_call", json!([replay, parent])).await {
+                    Err(err) => format!(": {}", refusal(err)),
+                    Ok(_) => String::new(),
+                },
             };
             bail!("transaction {hash} was included in block {block} but reverted{why}");
         }
-        Ok((hash, receipt))
+        Ok(receipt)
     }
 
     /// Polls for the receipt of `hash` until `wait` has passed.

@@ -9,7 +9,9 @@ mod evidence;
 mod gateway;
 mod init;
 mod keys;
+mod rest;
 mod run;
+mod supervision;
 mod telemetry;
 
 use std::path::PathBuf;

@@ -4,7 +4,10 @@
 //! committed state (for the gas limit, and to refuse one that would revert), signs it
 //! (EIP-1559, chain id from the spec, the account's next pending nonce) and submits it
 //! through the same ingress as `eth_sendRawTransaction`. Governance proposals and votes
-//! are built from JSON with the module's `sol!` call types.
+//! are built from JSON with the module's `sol!` call types; an evidence deposit from the
+//! document's digests, with the record signed by the account's key as a submitter
+//! signs it (EIP-191). The regulator committee's proposals, votes and emergency freezes
+//! (`supervision`) go through [`module_call`] like the governance calls.
 
 use std::sync::Arc;
 
@@ -20,11 +23,13 @@ use entente_consensus::SubmitError;
 use entente_execution::{BlockEnv, CallRequest, ExecError, NoHashes};
 use entente_gateway::{Gateway, GatewayError, Session};
 use entente_modules::{
-    GOVERNANCE_ADDRESS,
+    EVIDENCE_ADDRESS, GOVERNANCE_ADDRESS, SUPERVISION_ADDRESS,
+    evidence::abi::{self as evidence_abi, IEvidence::IEvidenceErrors},
     governance::{
         abi::IGovernance::{self, IGovernanceErrors},
         state::OrgId,
     },
+    supervision::abi::ISupervision::ISupervisionErrors,
 };
 use entente_primitives::{LocalSigner, TxError};
 use entente_storage::{StateBase, StateView as _};
@@ -33,6 +38,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
     ApiError,
+    evidence::DepositBody,
     governance::{
         AccountJson, account_json, parse_org_id, parse_org_status, parse_proposal_id,
         proposal_status_code, read_committed,
@@ -46,7 +52,7 @@ type Ctx = State<Arc<ApiContext>>;
 const GAS_MARGIN_PCT: u64 = 25;
 
 /// Runs blocking work (key files, token file, execution) off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
@@ -73,7 +79,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 
 /// The gateway and the session of the request's token. Reads the token file when it
 /// changed, so tokens issued or revoked by `entente gateway` apply at once.
-fn authenticate(
+pub(crate) fn authenticate(
     ctx: &ApiContext,
     headers: &HeaderMap,
 ) -> Result<(Arc<Gateway>, Session), ApiError> {
@@ -94,7 +100,7 @@ fn authenticate(
 }
 
 /// A JSON request body, with errors that name what is wrong.
-fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|err| ApiError::BadRequest {
         field: "body",
         reason: err.to_string(),
@@ -253,7 +259,10 @@ pub struct Submitted {
     gas: u64,
     /// For a proposal: the id it gets unless another proposal is committed first.
     #[serde(skip_serializing_if = "Option::is_none")]
-    proposal_id: Option<u64>,
+    pub(crate) proposal_id: Option<u64>,
+    /// For an evidence deposit: the record's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence_id: Option<B256>,
 }
 
 /// What to sign.
@@ -295,13 +304,28 @@ fn call_request(ctx: &ApiContext, from: Address, tx: &Outgoing) -> CallRequest {
     }
 }
 
-/// Why a simulated call failed, readable: governance errors decoded, `Error(string)`
-/// reasons extracted.
+/// Why a simulated call failed, readable: governance and evidence errors decoded,
+/// `Error(string)` reasons extracted.
 fn revert_message(to: Option<Address>, output: &[u8]) -> String {
     if to == Some(GOVERNANCE_ADDRESS)
         && let Ok(err) = IGovernanceErrors::abi_decode(output)
     {
         return format!("execution reverted: {}", governance_error(err));
+    }
+    if to == Some(EVIDENCE_ADDRESS)
+        && let Ok(err) = IEvidenceErrors::abi_decode(output)
+    {
+        return format!("execution reverted: {}", evidence_abi::error_text(&err));
+    }
+    // Supervision's errors from the module itself; its denials (`Frozen`,
+    // `ContractFrozen`) from whatever frame the per-frame check stopped.
+    if let Ok(err) = ISupervisionErrors::abi_decode(output)
+        && (to == Some(SUPERVISION_ADDRESS) || crate::supervision::denial_order(output).is_some())
+    {
+        return format!(
+            "execution reverted: {}",
+            crate::supervision::error_text(&err)
+        );
     }
     if let Ok(revert) = alloy_sol_types::Revert::abi_decode(output) {
         return format!("execution reverted: {}", revert.reason);
@@ -414,7 +438,7 @@ fn submit_error(err: SubmitError) -> ApiError {
     }
 }
 
-fn key_error(err: GatewayError) -> ApiError {
+pub(crate) fn key_error(err: GatewayError) -> ApiError {
     match err {
         GatewayError::KeyNotFound(account) => ApiError::Conflict(format!(
             "this node's keystore holds no key for {account}; import it with `entente gateway import-key`"
@@ -494,6 +518,7 @@ fn sign_and_submit(
         nonce,
         gas,
         proposal_id: None,
+        evidence_id: None,
     })
 }
 
@@ -563,6 +588,32 @@ pub async fn transactions(
     .await
 }
 
+/// Admits, simulates (refusing a call that reverts, with the module's error decoded),
+/// sizes, then signs and submits a call to the system module at `to`. Returns what the
+/// simulation returned beside the submission.
+pub(crate) fn module_call(
+    ctx: &ApiContext,
+    gateway: &Gateway,
+    session: &Session,
+    signer: &LocalSigner,
+    to: Address,
+    calldata: Vec<u8>,
+) -> Result<(Submitted, Bytes), ApiError> {
+    let tx = Outgoing {
+        to: Some(to),
+        data: calldata.into(),
+        value: U256::ZERO,
+        gas: None,
+    };
+    admit(ctx, signer, &tx)?;
+    let output = simulate(ctx, session.account, &tx)?;
+    let gas = gas_limit(ctx, session.account, &tx)?;
+    Ok((
+        sign_and_submit(ctx, gateway, session, signer, tx, gas)?,
+        output,
+    ))
+}
+
 /// Simulates, then signs and submits a call to the governance module.
 fn governance_call(
     ctx: &ApiContext,
@@ -570,20 +621,8 @@ fn governance_call(
     session: &Session,
     calldata: Vec<u8>,
 ) -> Result<(Submitted, Bytes), ApiError> {
-    let tx = Outgoing {
-        to: Some(GOVERNANCE_ADDRESS),
-        data: calldata.into(),
-        value: U256::ZERO,
-        gas: None,
-    };
     let signer = gateway.signer(&session.account).map_err(key_error)?;
-    admit(ctx, &signer, &tx)?;
-    let output = simulate(ctx, session.account, &tx)?;
-    let gas = gas_limit(ctx, session.account, &tx)?;
-    Ok((
-        sign_and_submit(ctx, gateway, session, &signer, tx, gas)?,
-        output,
-    ))
+    module_call(ctx, gateway, session, &signer, GOVERNANCE_ADDRESS, calldata)
 }
 
 /// `POST /v1/governance/proposals`.
@@ -615,6 +654,40 @@ pub async fn vote(
         let VoteBody { agree } = json_body(&body)?;
         let calldata = IGovernance::voteCall { id, agree }.abi_encode();
         let (submitted, _) = governance_call(&ctx, &gateway, &session, calldata)?;
+        Ok((StatusCode::ACCEPTED, Json(submitted)))
+    })
+    .await
+}
+
+/// `POST /v1/evidence`: deposits a record of the body's digests as the token's account
+/// (which needs the `evidence_submitter` role). The node builds the record (chain id from
+/// its spec, submitter the token's account), signs its hash with the account's key as
+/// `entente evidence deposit --key` does, and submits `deposit` like any gateway call.
+pub async fn deposit_evidence(
+    State(ctx): Ctx,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    blocking(move || {
+        let (gateway, session) = authenticate(&ctx, &headers)?;
+        let deposit = json_body::<DepositBody>(&body)?.check()?;
+        let signer = gateway.signer(&session.account).map_err(key_error)?;
+        let chain_id = ctx.chain.spec().chain_id;
+        let record = deposit.record(chain_id, session.account);
+        let signature = signer
+            .sign_message(evidence_abi::record_hash(&record).as_slice())
+            .map_err(|err| ApiError::Internal(err.to_string()))?;
+        let id = evidence_abi::evidence_id(chain_id, &session.account, &deposit.sha256);
+        let calldata = deposit.call(signature).abi_encode();
+        let (mut submitted, _) = module_call(
+            &ctx,
+            &gateway,
+            &session,
+            &signer,
+            EVIDENCE_ADDRESS,
+            calldata,
+        )?;
+        submitted.evidence_id = Some(id);
         Ok((StatusCode::ACCEPTED, Json(submitted)))
     })
     .await
@@ -724,6 +797,214 @@ mod tests {
         assert!(matches!(bearer(&headers), Err(ApiError::Unauthorized(_))));
         headers.insert(header::AUTHORIZATION, "bearer abc".parse().unwrap());
         assert_eq!(bearer(&headers).unwrap(), "abc");
+    }
+
+    const SHA: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
+    const SM3: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn deposit(json: &str) -> Result<crate::evidence::Deposit, ApiError> {
+        json_body::<DepositBody>(json.as_bytes())?.check()
+    }
+
+    #[test]
+    fn evidence_bodies_become_signed_deposit_calls() {
+        let body = format!(
+            r#"{{"content": [{{"alg": "sm3", "hex": "{SM3}"}}, {{"alg": "sha-256", "hex": "{SHA}"}}],
+                "content_length": 1234, "media_type": "application/pdf", "prev": "{SM3}"}}"#
+        );
+        let checked = deposit(&body).unwrap();
+        assert_eq!(checked.sha256, SHA.parse::<B256>().unwrap());
+        assert_eq!(
+            checked.content.iter().map(|d| d.alg).collect::<Vec<_>>(),
+            vec![evidence_abi::ALG_SM3, evidence_abi::ALG_SHA256],
+            "order kept"
+        );
+        assert_eq!(checked.content_length, 1234);
+        assert_eq!(checked.media_type, "application/pdf");
+        assert_eq!(checked.metadata_hash, B256::ZERO);
+        assert_eq!(checked.prev, SM3.parse::<B256>().unwrap());
+
+        // Signed as the handler signs it: the module's check recovers the submitter.
+        let signer = LocalSigner::random();
+        let record = checked.record(4242, signer.address());
+        let signature = signer
+            .sign_message(evidence_abi::record_hash(&record).as_slice())
+            .unwrap();
+        assert_eq!(
+            evidence_abi::recover_submitter(&record, &signature),
+            Some(signer.address())
+        );
+        let calldata = checked.call(signature).abi_encode();
+        let call = evidence_abi::IEvidence::depositCall::abi_decode(&calldata).unwrap();
+        assert_eq!(call.content, record.content);
+        assert_eq!(call.mediaType, "application/pdf");
+        assert_eq!(call.signature.as_ref(), signature.as_slice());
+
+        let minimal = deposit(&format!(
+            r#"{{"content": [{{"alg": "sha-256", "hex": "{SHA}"}}], "content_length": 0}}"#
+        ))
+        .unwrap();
+        assert_eq!(minimal.media_type, "application/octet-stream");
+        assert_eq!(
+            (minimal.metadata_hash, minimal.prev),
+            (B256::ZERO, B256::ZERO)
+        );
+    }
+
+    #[test]
+    fn bad_evidence_bodies_are_refused_naming_the_field() {
+        let one = |alg: &str, hex: &str| format!(r#"{{"alg": "{alg}", "hex": "{hex}"}}"#);
+        let sha = one("sha-256", SHA);
+        let with = |content: &str, extra: &str| {
+            format!(r#"{{"content": [{content}], "content_length": 5{extra}}}"#)
+        };
+        let cases = [
+            (
+                with(&one("md5", SHA), ""),
+                "content",
+                "\"md5\" is not sha-256 or sm3",
+            ),
+            (
+                with(&one("sha-256", &"0xzz".repeat(16)), ""),
+                "content",
+                "digest 0 (sha-256)",
+            ),
+            (
+                with(&one("sha-256", &SHA[2..]), ""),
+                "content",
+                "0x-prefixed",
+            ),
+            (
+                with(&one("sha-256", &SHA[..42]), ""),
+                "content",
+                "expected 32 bytes, got 20",
+            ),
+            (with(&one("sm3", SM3), ""), "content", "no sha-256 digest"),
+            (with("", ""), "content", "no digest"),
+            (
+                with(&[sha.as_str(); 5].join(","), ""),
+                "content",
+                "5 digests, more than 4",
+            ),
+            (
+                with(
+                    &format!("{sha}, {}, {}", one("sm3", SM3), one("sm3", SM3)),
+                    "",
+                ),
+                "content",
+                "more than one sm3 digest",
+            ),
+            (
+                with(&sha, r#", "document": "aGVsbG8=""#),
+                "body",
+                "unknown field `document`",
+            ),
+            (
+                with(
+                    &format!(r#"{{"alg": "sha-256", "hex": "{SHA}", "bits": 256}}"#),
+                    "",
+                ),
+                "body",
+                "unknown field `bits`",
+            ),
+            (
+                format!(r#"{{"content": [{sha}]}}"#),
+                "body",
+                "missing field `content_length`",
+            ),
+            (with(&sha, r#", "content_length": -1"#), "body", ""),
+            (
+                with(&sha, r#", "media_type": """#),
+                "media_type",
+                "printable ASCII",
+            ),
+            (
+                with(&sha, r#", "media_type": "text/plain\n""#),
+                "media_type",
+                "printable ASCII",
+            ),
+            (
+                with(&sha, &format!(r#", "media_type": "{}""#, "x".repeat(129))),
+                "media_type",
+                "1 to 128",
+            ),
+            (
+                with(&sha, r#", "metadata_hash": "0x1234""#),
+                "metadata_hash",
+                "expected 32 bytes",
+            ),
+            (
+                with(&sha, r#", "prev": "evidence 7""#),
+                "prev",
+                "0x-prefixed",
+            ),
+        ];
+        for (body, field, expected) in cases {
+            match deposit(&body) {
+                Err(err @ ApiError::BadRequest { field: got, .. }) => {
+                    assert_eq!(got, field, "{body}: {err}");
+                    assert!(err.to_string().contains(expected), "{body}: {err}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn evidence_reverts_read_as_the_module_error() {
+        let id = B256::repeat_byte(0xab);
+        let data = evidence_abi::IEvidence::AlreadyDeposited { id }.abi_encode();
+        assert_eq!(
+            revert_message(Some(EVIDENCE_ADDRESS), &data),
+            format!("execution reverted: AlreadyDeposited: evidence {id}")
+        );
+        let data = evidence_abi::IEvidence::Unauthorized {
+            caller: Address::repeat_byte(1),
+            reason: "lacks the evidence_submitter role".into(),
+        }
+        .abi_encode();
+        let message = revert_message(Some(EVIDENCE_ADDRESS), &data);
+        assert!(
+            message.starts_with("execution reverted: Unauthorized: 0x0101")
+                && message.ends_with("(lacks the evidence_submitter role)"),
+            "{message}"
+        );
+        let data = evidence_abi::IEvidence::BadSubmitterSig {}.abi_encode();
+        assert_eq!(
+            revert_message(Some(EVIDENCE_ADDRESS), &data),
+            "execution reverted: BadSubmitterSig"
+        );
+        // Another contract's error with the same selector is not read as the module's.
+        let data = evidence_abi::IEvidence::AlreadyDeposited { id }.abi_encode();
+        assert!(revert_message(Some(Address::ZERO), &data).contains("0x"));
+    }
+
+    #[test]
+    fn supervision_reverts_read_by_name() {
+        use entente_modules::supervision::abi::ISupervision;
+        let data = ISupervision::AlreadyVoted {
+            proposalId: 2,
+            member: Address::repeat_byte(3),
+        }
+        .abi_encode();
+        let message = revert_message(Some(SUPERVISION_ADDRESS), &data);
+        assert!(
+            message.starts_with("execution reverted: AlreadyVoted: 0x0303")
+                && message.ends_with("already voted on proposal 2"),
+            "{message}"
+        );
+        // A denial names its order whichever frame the check stopped.
+        let data = ISupervision::Frozen { orderId: 5 }.abi_encode();
+        assert_eq!(
+            revert_message(Some(Address::repeat_byte(9)), &data),
+            "execution reverted: Frozen: frozen by supervision order 5"
+        );
+        // The module's other errors are only read as such from the module.
+        let data = ISupervision::NotFound {
+            what: "order 4".into(),
+        }
+        .abi_encode();
+        assert!(!revert_message(Some(Address::ZERO), &data).contains("NotFound"));
     }
 
     #[test]

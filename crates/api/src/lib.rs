@@ -1,8 +1,9 @@
 //! The node's REST API, served with axum beside the JSON-RPC server:
 //! health and status for operators, blocks and their finality certificates for
 //! offline verification, Prometheus metrics, the governance registries and proposals,
-//! evidence records and their portable certificates, the gateway (callers holding an API token act as an account whose key the node
-//! keeps), and the OpenAPI description.
+//! evidence records and their portable certificates, supervision orders, proposals and
+//! audit trails, the gateway (callers holding an API token act as an account whose key
+//! the node keeps), and the OpenAPI description.
 
 mod error;
 mod evidence;
@@ -11,6 +12,7 @@ mod governance;
 mod metrics;
 mod openapi;
 mod routes;
+mod supervision;
 
 pub use error::ApiError;
 pub use routes::{ApiContext, router, serve};

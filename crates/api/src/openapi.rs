@@ -3,9 +3,16 @@
 use axum::Json;
 use serde_json::{Map, Value, json};
 
+use entente_modules::{
+    evidence::{logic::MEDIA_TYPE_MAX, state::DIGESTS_MAX},
+    governance::state::params,
+};
+
 use crate::{
     ApiError,
+    evidence::DEFAULT_MEDIA_TYPE,
     governance::{ORG_STATUSES, PROPOSAL_STATUSES, PROPOSALS_LIMIT_DEFAULT, PROPOSALS_LIMIT_MAX},
+    supervision::{self as sup, ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX},
 };
 
 fn schema_ref(name: &str) -> Value {
@@ -80,6 +87,7 @@ fn paths() -> Value {
         "/v1/chain-spec": { "get": get("The chain spec this node runs", json!([]), None, &[]) },
         "/v1/blocks/{id}": { "get": get("A block header summary and its transaction hashes", block_id.clone(), None, &["400", "404"]) },
         "/v1/blocks/{id}/finalization": { "get": get("The block's finality proof (its certificate, or a descendant's with the linking headers) and the validator set it verifies against", block_id, None, &["400", "404"]) },
+        "/v1/evidence": { "post": post("Deposit evidence as the token's account (role evidence_submitter): the digests of a document, never the document", "The node builds the evidence record (chain id from its spec, submitter the token's account), signs its hash with the account's key (EIP-191, as `entente evidence deposit --key` does) and submits the evidence module's deposit like any gateway call: refused with 422 and the module's error (e.g. `AlreadyDeposited: evidence 0x…`) if it would revert. The answer carries the record's `evidence_id`; once the transaction is final, fetch the certificate from /v1/evidence/by-tx/{hash}/certificate.", json!([]), "EvidenceDeposit") },
         "/v1/evidence/{id}": { "get": get("An evidence record: digests, submitter, media type, chain of custody, annotations", path_param("id", "The evidence id, 0x-prefixed 32 bytes"), None, &["400", "404"]) },
         "/v1/evidence/{id}/certificate": { "get": get("The portable evidence certificate of a final deposit, in canonical JSON (see docs/evidence.md); check it offline with `entente verify`", path_param("id", "The evidence id, 0x-prefixed 32 bytes"), None, &["400", "404", "503"]) },
         "/v1/evidence/by-tx/{hash}/certificate": { "get": get("The evidence certificate of the deposit made by a transaction", path_param("hash", "The deposit transaction's hash, 0x-prefixed 32 bytes"), None, &["400", "404", "503"]) },
@@ -98,6 +106,34 @@ fn paths() -> Value {
         },
         "/v1/governance/proposals/{id}": { "get": get("One proposal", proposal_id.clone(), Some("Proposal"), &["400", "404"]) },
         "/v1/governance/proposals/{id}/votes": { "post": post("Vote on an open proposal as the token's account (an organisation admin)", submit_help, proposal_id, "Vote") },
+        "/v1/supervision/params": { "get": get("The regulator committee's size, thresholds, TTLs and quota (the `supervision.*` parameters, defaults applied) and the order and proposal counts", json!([]), Some("SupervisionParams"), &[]) },
+        "/v1/supervision/orders": {
+            "get": get("Supervision orders: those on a target (oldest first, as many as it has), or every order (newest first, paged)", json!([
+                { "name": "target", "in": "query", "required": false, "description": "An account, contract or holder address (0x, 20 bytes) or a transaction hash (0x, 32 bytes)", "schema": { "type": "string" } },
+                { "name": "asset", "in": "query", "required": false, "description": "With a holder as target: the orders on that holding of this native asset", "schema": { "type": "string" } },
+                { "name": "active", "in": "query", "required": false, "description": "Only orders in force (true) or not (false) as of the next block", "schema": { "type": "boolean" } },
+                { "name": "limit", "in": "query", "required": false, "description": format!("Without target: most orders returned (1 to {ORDERS_LIMIT_MAX}, default {ORDERS_LIMIT_DEFAULT})"), "schema": { "type": "integer" } },
+                { "name": "before", "in": "query", "required": false, "description": "Without target: only orders with a smaller id (the previous page's `next_before`)", "schema": { "type": "integer" } }
+            ]), Some("OrderList"), &["400"])
+        },
+        "/v1/supervision/orders/{id}": { "get": get("One supervision order", path_param("id", "The order id (a positive integer)"), Some("Order"), &["400", "404"]) },
+        "/v1/supervision/proposals": { "post": post("Propose a freeze, lift, ratification or forced transfer as the token's account (a regulator; it votes agree at once)", submit_help, json!([]), "NewSupervisionProposal") },
+        "/v1/supervision/proposals/{id}": { "get": get("One committee proposal, with its votes and ballots", path_param("id", "The proposal id (a positive integer)"), Some("SupervisionProposal"), &["400", "404"]) },
+        "/v1/supervision/proposals/{id}/votes": { "post": post("Vote on an open committee proposal as the token's account (a regulator); the vote that reaches the threshold executes it", submit_help, path_param("id", "The proposal id (a positive integer)"), "Vote") },
+        "/v1/supervision/emergency": { "post": post("Freeze at once as the token's account (one regulator): the order lapses after supervision.emergency_ttl_blocks unless the committee ratifies it", submit_help, json!([]), "FreezeSpec") },
+        "/v1/supervision/frozen": { "get": get("Whether an active order covers a target, and the first such order", json!([
+            { "name": "kind", "in": "query", "required": true, "schema": { "type": "string", "enum": sup::TARGET_KINDS } },
+            { "name": "target", "in": "query", "required": true, "description": "An address (0x, 20 bytes); for kind tx the transaction hash (0x, 32 bytes)", "schema": { "type": "string" } },
+            { "name": "selector", "in": "query", "required": false, "description": "Kind method only (required): the 4-byte selector, 0x and 8 hex digits", "schema": { "type": "string" } },
+            { "name": "asset", "in": "query", "required": false, "description": "Kind holding only (required): the native asset", "schema": { "type": "string" } }
+        ]), Some("Frozen"), &["400"]) },
+        "/v1/supervision/history": { "get": get("The audit trail of a target: every supervision event concerning it (freeze proposals and votes, activation, notification, ratification, lifting, expiry, forced transfers), in chain order, read from the logs", json!([
+            { "name": "target", "in": "query", "required": true, "description": "An address (0x, 20 bytes) or a transaction hash (0x, 32 bytes)", "schema": { "type": "string" } },
+            { "name": "asset", "in": "query", "required": false, "description": "With a holder as target: the trail of that holding", "schema": { "type": "string" } },
+            { "name": "from", "in": "query", "required": false, "description": "First block searched (default 0)", "schema": { "type": "integer" } },
+            { "name": "to", "in": "query", "required": false, "description": "Last block searched (default the head)", "schema": { "type": "integer" } }
+        ]), Some("History"), &["400"]) },
+        "/v1/supervision/transactions/{hash}": { "get": get("Whether a committed transaction was denied by a supervision order (its receipt's revert data is Frozen or ContractFrozen), and that order", path_param("hash", "The transaction hash, 0x-prefixed 32 bytes"), None, &["400", "404"]) },
         "/v1/gateway/whoami": { "get": {
             "summary": "The token's id, label and account, whether the node holds its key, its next nonce and its registration",
             "security": [{ "bearerAuth": [] }],
@@ -132,7 +168,7 @@ fn schemas() -> Value {
     let address = hex("20-byte address");
     let word = hex("32 bytes");
     let org_status = json!({ "type": "string", "enum": ORG_STATUSES });
-    json!({
+    let mut schemas = json!({
         "Error": {
             "type": "object",
             "properties": {
@@ -210,21 +246,121 @@ fn schemas() -> Value {
                 proposal_kind("appoint_regulator", &["account"], json!({ "account": address })),
                 proposal_kind("remove_regulator", &["account"], json!({ "account": address })),
                 proposal_kind("set_param", &["key", "value"], json!({
-                    "key": { "type": "string", "enum": ["permissioned", "governance.approval_pct", "governance.proposal_ttl_blocks"] },
+                    "key": { "type": "string", "enum": params::MUTABLE },
                     "value": quantity()
                 }))
             ],
             "discriminator": { "propertyName": "kind" }
         },
         "Vote": object(&["agree"], json!({ "agree": { "type": "boolean" } })),
+        "EvidenceDeposit": object(&["content", "content_length"], json!({
+            "content": { "type": "array", "minItems": 1, "maxItems": DIGESTS_MAX, "description": "the document's digests: sha-256 (required) and optionally sm3, one per algorithm",
+                "items": object(&["alg", "hex"], json!({
+                    "alg": { "type": "string", "enum": ["sha-256", "sm3"] },
+                    "hex": hex("the digest, 32 bytes")
+                })) },
+            "content_length": { "type": "integer", "minimum": 0, "description": "the document's length in bytes" },
+            "media_type": { "type": "string", "minLength": 1, "maxLength": MEDIA_TYPE_MAX, "default": DEFAULT_MEDIA_TYPE, "description": "printable ASCII" },
+            "metadata_hash": hex("hash of capture metadata kept off chain, 32 bytes; default zero"),
+            "prev": hex("the evidence id of the record this one follows (chain of custody), 32 bytes; default none")
+        })),
         "Submitted": { "type": "object", "properties": {
             "hash": word, "from": address, "nonce": { "type": "integer" }, "gas": { "type": "integer" },
-            "proposal_id": { "type": "integer", "description": "for a proposal: the id it gets unless another proposal is committed first" }
+            "proposal_id": { "type": "integer", "description": "for a proposal: the id it gets unless another proposal is committed first" },
+            "evidence_id": hex("for an evidence deposit: the record's id, 32 bytes"),
+            "order_id": { "type": "integer", "description": "for an emergency freeze: the order's id unless another order is committed first" }
         } },
         "WhoAmI": { "type": "object", "properties": {
             "token_id": { "type": "string" }, "label": { "type": "string" }, "account": address,
             "key_in_keystore": { "type": "boolean" }, "next_nonce": { "type": "integer" },
             "registration": { "oneOf": [schema_ref("Account"), { "type": "null" }] }
+        } }
+    });
+    if let (Value::Object(all), Value::Object(more)) = (&mut schemas, supervision_schemas()) {
+        all.extend(more);
+    }
+    schemas
+}
+
+/// The supervision module's schemas.
+fn supervision_schemas() -> Value {
+    let address = hex("20-byte address");
+    let word = hex("32 bytes");
+    json!({
+        "SupervisionParams": { "type": "object", "properties": {
+            "height": { "type": "integer" }, "members": { "type": "integer", "description": "accounts with the role regulator" },
+            "approval_pct": { "type": "integer" }, "forced_transfer_pct": { "type": "integer" },
+            "proposal_ttl_blocks": { "type": "integer" }, "emergency_ttl_blocks": { "type": "integer" },
+            "emergency_quota": { "type": "integer" }, "orders": { "type": "integer" }, "proposals": { "type": "integer" }
+        } },
+        "FreezeSpec": object(&["kind", "target", "reason", "legal_basis"], json!({
+            "kind": { "type": "string", "enum": sup::TARGET_KINDS },
+            "target": { "type": "string", "description": "an address (0x, 20 bytes); for kind tx the transaction hash (0x, 32 bytes)" },
+            "selector": hex("kind method only (required): the 4-byte selector"),
+            "asset": address,
+            "amount": quantity(),
+            "direction": { "type": "string", "enum": sup::DIRECTIONS, "default": "both", "description": "kinds account and holding only" },
+            "reason": { "type": "string", "enum": sup::REASONS },
+            "legal_basis": hex("the SHA-256 of the court order or decision, 32 bytes (required, not zero)"),
+            "case_ref": hex("a case reference, 32 bytes"),
+            "expires_at": { "type": "integer", "minimum": 1, "description": "height at which the order lapses; omitted, until lifted" }
+        })),
+        "Order": { "type": "object", "description": "An order; the spec's fields (kind, target, selector, asset, amount, direction, reason, legal_basis, case_ref, expires_at) are flattened in", "properties": {
+            "id": { "type": "integer" }, "active": { "type": "boolean", "description": "in force as of the next block" },
+            "status": { "type": "string", "enum": sup::ORDER_STATUSES },
+            "emergency": { "type": "boolean" },
+            "kind": { "type": "string", "enum": sup::TARGET_KINDS }, "target": { "type": "string" },
+            "selector": hex("kind method"), "asset": address,
+            "amount": { "type": "string", "description": "kind holding: units frozen, or `all`" },
+            "direction": { "type": "string", "enum": sup::DIRECTIONS },
+            "reason": { "type": "string", "enum": sup::REASONS },
+            "legal_basis": word, "case_ref": { "type": ["string", "null"] },
+            "expires_at": { "type": ["integer", "null"] }, "issued_by": address,
+            "proposal_id": { "type": ["integer", "null"], "description": "the committee proposal that made it; null for an emergency order" },
+            "activated_at": { "type": "integer" }, "closed_at": { "type": ["integer", "null"] },
+            "consumed": { "type": "string", "description": "kind holding: units already moved to escrow" }
+        } },
+        "OrderList": { "type": "object", "properties": {
+            "height": { "type": "integer" }, "target_key": word,
+            "orders": { "type": "array", "items": schema_ref("Order") },
+            "next_before": { "type": ["integer", "null"] }
+        } },
+        "SupervisionProposal": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "kind": { "type": "string", "enum": sup::PROPOSAL_KINDS },
+            "status": { "type": "string", "enum": sup::PROPOSAL_STATUSES },
+            "order_id": { "type": ["integer", "null"] },
+            "spec": { "type": "object", "description": "kind freeze: the order it would make (fields as in Order)" },
+            "new_expires_at": { "type": ["integer", "null"] }, "escrow": address, "amount": { "type": "string" },
+            "proposer": address, "created_at": { "type": "integer" }, "expires_at": { "type": "integer" },
+            "votes": { "type": "object", "properties": {
+                "agree": { "type": "integer" }, "against": { "type": "integer" }, "members": { "type": "integer" },
+                "approval_pct": { "type": "integer" }, "needed": { "type": "integer" }
+            } },
+            "ballots": { "type": "array", "items": { "type": "object", "properties": {
+                "member": address, "agree": { "type": "boolean" }, "height": { "type": "integer" }
+            } } }
+        } },
+        "NewSupervisionProposal": {
+            "oneOf": [
+                proposal_kind("freeze", &["spec"], json!({ "spec": schema_ref("FreezeSpec") })),
+                proposal_kind("lift", &["order_id"], json!({ "order_id": { "type": "integer" } })),
+                proposal_kind("ratify", &["order_id"], json!({ "order_id": { "type": "integer" }, "new_expires_at": { "type": "integer" } })),
+                proposal_kind("forced_transfer", &["order_id", "escrow", "amount"], json!({
+                    "order_id": { "type": "integer" }, "escrow": address, "amount": quantity()
+                }))
+            ],
+            "discriminator": { "propertyName": "kind" }
+        },
+        "Frozen": { "type": "object", "properties": {
+            "height": { "type": "integer" }, "kind": { "type": "string", "enum": sup::TARGET_KINDS },
+            "target": { "type": "string" }, "frozen": { "type": "boolean" },
+            "order_id": { "type": ["integer", "null"] },
+            "frozen_amount": { "type": "string", "description": "kind holding: units that may not leave the holding, or `all`" }
+        } },
+        "History": { "type": "object", "properties": {
+            "height": { "type": "integer" }, "target_key": word, "from": { "type": "integer" }, "to": { "type": "integer" },
+            "orders": { "type": "array", "items": { "type": "integer" }, "description": "the ids of the target's orders" },
+            "events": { "type": "array", "items": { "type": "object", "description": "`event` (its name), where it was emitted (height, block_hash, tx_hash, tx_index, log_index) and its fields, named (kind, reason as names)" } }
         } }
     })
 }
@@ -257,13 +393,14 @@ mod tests {
     use super::*;
 
     /// Every route the router serves, with its methods.
-    const ROUTES: [(&str, &str); 21] = [
+    const ROUTES: [(&str, &str); 32] = [
         ("/health", "get"),
         ("/metrics", "get"),
         ("/v1/status", "get"),
         ("/v1/chain-spec", "get"),
         ("/v1/blocks/{id}", "get"),
         ("/v1/blocks/{id}/finalization", "get"),
+        ("/v1/evidence", "post"),
         ("/v1/evidence/{id}", "get"),
         ("/v1/evidence/{id}/certificate", "get"),
         ("/v1/evidence/by-tx/{hash}/certificate", "get"),
@@ -276,6 +413,16 @@ mod tests {
         ("/v1/governance/proposals", "post"),
         ("/v1/governance/proposals/{id}", "get"),
         ("/v1/governance/proposals/{id}/votes", "post"),
+        ("/v1/supervision/params", "get"),
+        ("/v1/supervision/orders", "get"),
+        ("/v1/supervision/orders/{id}", "get"),
+        ("/v1/supervision/proposals", "post"),
+        ("/v1/supervision/proposals/{id}", "get"),
+        ("/v1/supervision/proposals/{id}/votes", "post"),
+        ("/v1/supervision/emergency", "post"),
+        ("/v1/supervision/frozen", "get"),
+        ("/v1/supervision/history", "get"),
+        ("/v1/supervision/transactions/{hash}", "get"),
         ("/v1/gateway/whoami", "get"),
         ("/v1/gateway/transactions", "post"),
         ("/openapi.json", "self"),
@@ -305,12 +452,15 @@ mod tests {
                 "{method} {path} undocumented"
             );
         }
-        let documented = doc["paths"].as_object().unwrap().len();
-        assert_eq!(
-            documented,
-            ROUTES.len() - 2,
-            "a documented path is not routed"
-        );
+        let documented = doc["paths"].as_object().unwrap();
+        for (path, operations) in documented {
+            for method in operations.as_object().unwrap().keys() {
+                assert!(
+                    ROUTES.contains(&(path.as_str(), method.as_str())),
+                    "{method} {path} is documented but not routed"
+                );
+            }
+        }
         let mut found = Vec::new();
         refs(&doc, &mut found);
         assert!(!found.is_empty());

@@ -6,6 +6,8 @@ use alloy_primitives::B256;
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use entente_chainspec::ChainSpec;
@@ -14,7 +16,7 @@ use entente_gateway::Gateway;
 use entente_primitives::Block;
 use serde::Serialize;
 
-use crate::{ApiError, evidence, gateway, governance, metrics, openapi};
+use crate::{ApiError, evidence, gateway, governance, metrics, openapi, supervision};
 
 /// What the REST handlers read, and the door through which the gateway submits.
 pub struct ApiContext {
@@ -56,16 +58,46 @@ pub fn router(context: Arc<ApiContext>) -> Router {
         )
         .route("/v1/governance/proposals/{id}", get(governance::proposal))
         .route("/v1/governance/proposals/{id}/votes", post(gateway::vote))
+        .route("/v1/evidence", post(gateway::deposit_evidence))
         .route("/v1/evidence/{id}", get(evidence::show))
         .route("/v1/evidence/{id}/certificate", get(evidence::certificate))
         .route(
             "/v1/evidence/by-tx/{hash}/certificate",
             get(evidence::certificate_by_tx),
         )
+        .route("/v1/supervision/params", get(supervision::params_view))
+        .route("/v1/supervision/orders", get(supervision::orders))
+        .route("/v1/supervision/orders/{id}", get(supervision::order))
+        .route("/v1/supervision/proposals", post(supervision::propose))
+        .route("/v1/supervision/proposals/{id}", get(supervision::proposal))
+        .route(
+            "/v1/supervision/proposals/{id}/votes",
+            post(supervision::vote),
+        )
+        .route("/v1/supervision/emergency", post(supervision::emergency))
+        .route("/v1/supervision/frozen", get(supervision::frozen))
+        .route("/v1/supervision/history", get(supervision::history))
+        .route(
+            "/v1/supervision/transactions/{hash}",
+            get(supervision::transaction),
+        )
         .route("/v1/gateway/whoami", get(gateway::whoami))
         .route("/v1/gateway/transactions", post(gateway::transactions))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            std::future::ready(too_large_as_json(response, limit))
+        }))
         .with_state(context)
+}
+
+/// A body over the limit is refused by axum's extractor with a plain-text 413 before
+/// any handler runs; answer it as a REST error like the others.
+fn too_large_as_json(response: Response, limit: usize) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge { limit }.into_response()
+    } else {
+        response
+    }
 }
 
 /// Binds `listen` and serves until the runtime stops. Returns the bound address.

@@ -3,8 +3,11 @@
 //!
 //! Unlike a transaction, a call skips the nonce check, allows a contract as sender
 //! (EIP-3607) and skips the modules' admission hook (a permissioned chain must still
-//! answer view calls from anyone); per-frame checks and module calls apply as usual. Without a gas price it runs with a zero base fee, so any
-//! account can call; with one, fees are checked and charged as for a transaction.
+//! answer view calls from anyone). `eth_call` also skips the per-frame checks, so reads
+//! of a frozen contract, or by a frozen account, keep working (nothing it does is
+//! kept); `eth_estimateGas` applies them, so a wallet hears of a freeze before it
+//! sends. Module calls apply as usual. Without a gas price it runs with a zero base fee,
+//! so any account can call; with one, fees are checked and charged as for a transaction.
 
 use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use entente_storage::StateView;
@@ -56,9 +59,34 @@ pub fn call<V: StateView>(
     modules: &dyn SystemModules,
     request: CallRequest,
 ) -> Result<CallOutcome, ExecError> {
-    let mut sim = Simulation::new(view, env, hashes, modules, request);
+    let reads = Reads(modules);
+    let mut sim = Simulation::new(view, env, hashes, &reads, request);
     let gas_limit = sim.tx.gas_limit;
     sim.run(gas_limit)
+}
+
+/// The modules as `eth_call` runs them: without per-frame checks.
+struct Reads<'a>(&'a dyn SystemModules);
+
+impl SystemModules for Reads<'_> {
+    fn authorize(
+        &self,
+        state: &dyn StateView,
+        tx: &entente_primitives::RecoveredTx,
+        env: &BlockEnv,
+    ) -> Result<(), TxRejection> {
+        self.0.authorize(state, tx, env)
+    }
+    fn is_module(&self, address: &Address) -> bool {
+        self.0.is_module(address)
+    }
+    fn call(
+        &self,
+        call: &crate::ModuleCall<'_>,
+        host: &mut dyn crate::ModuleHost,
+    ) -> Result<crate::ModuleOutput, crate::ModuleHalt> {
+        self.0.call(call, host)
+    }
 }
 
 /// The least gas limit with which `request` succeeds, found by binary search between its

@@ -109,6 +109,7 @@ impl<'a, V: StateView> Executor<'a, V> {
     /// outcome, to hand back instead of running it.
     fn check_frame(&mut self, init: &FrameInit) -> Result<Option<FrameResult>, DbErr> {
         let ctx = &self.inner.ctx;
+        let block_number: u64 = ctx.block.number.saturating_to();
         let (db, state) = ctx.journaled_state.db_and_state();
         let view = JournalView { state, db };
         let verdict = match &init.frame_input {
@@ -128,6 +129,7 @@ impl<'a, V: StateView> Executor<'a, V> {
                     input: &input,
                     is_static: inputs.is_static,
                     depth: init.depth,
+                    block_number,
                 };
                 self.modules.check_call(&view, &frame)
             }
@@ -144,6 +146,7 @@ impl<'a, V: StateView> Executor<'a, V> {
                     input: inputs.init_code(),
                     is_static: false,
                     depth: init.depth,
+                    block_number,
                 };
                 self.modules.check_call(&view, &frame)
             }

@@ -191,11 +191,19 @@ impl<CTX: ContextTr> ModuleHost for JournalHost<'_, CTX> {
     }
 
     fn sstore(&mut self, slot: U256, value: U256) -> Result<(), ModuleHalt> {
+        self.sstore_at(self.address, slot, value)
+    }
+
+    fn sstore_at(&mut self, address: Address, slot: U256, value: U256) -> Result<(), ModuleHalt> {
         if self.is_static {
             return Err(ModuleHalt::StaticStateChange);
         }
-        self.materialise()?;
-        let stored = match self.context.journal_mut().sstore(self.address, slot, value) {
+        if address == self.address {
+            self.materialise()?;
+        } else if let Err(err) = materialise_account(self.context, address) {
+            return Err(self.fail(err));
+        }
+        let stored = match self.context.journal_mut().sstore(address, slot, value) {
             Ok(stored) => stored,
             Err(err) => return Err(self.fail(err)),
         };
@@ -237,6 +245,10 @@ impl<CTX: ContextTr> ModuleHost for JournalHost<'_, CTX> {
     }
 
     fn emit(&mut self, log: LogData) -> Result<(), ModuleHalt> {
+        self.emit_at(self.address, log)
+    }
+
+    fn emit_at(&mut self, address: Address, log: LogData) -> Result<(), ModuleHalt> {
         if self.is_static {
             return Err(ModuleHalt::StaticStateChange);
         }
@@ -250,10 +262,7 @@ impl<CTX: ContextTr> ModuleHost for JournalHost<'_, CTX> {
                 .saturating_add(gas::LOG_TOPIC.saturating_mul(topics))
                 .saturating_add(gas::LOG_BYTE.saturating_mul(bytes)),
         )?;
-        self.context.journal_mut().log(Log {
-            address: self.address,
-            data: log,
-        });
+        self.context.journal_mut().log(Log { address, data: log });
         Ok(())
     }
 

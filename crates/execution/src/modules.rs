@@ -161,6 +161,13 @@ pub trait ModuleHost {
     fn sload_at(&mut self, address: Address, slot: U256) -> Result<U256, ModuleHalt>;
     /// Emits a log from the module's address (use `sol!` events' `encode_log_data`).
     fn emit(&mut self, log: LogData) -> Result<(), ModuleHalt>;
+    /// Writes a slot of another system module's account (e.g. the supervision module
+    /// moving a frozen holding in an asset's ledger). Metered like [`Self::sstore`]. For
+    /// module addresses only: modules are trusted native code and keep to that.
+    fn sstore_at(&mut self, address: Address, slot: U256, value: U256) -> Result<(), ModuleHalt>;
+    /// Emits a log from another system module's address (the asset's `Transfer` of a
+    /// forced transfer). Same rule as [`Self::sstore_at`].
+    fn emit_at(&mut self, address: Address, log: LogData) -> Result<(), ModuleHalt>;
     /// Charges `gas` for computation.
     fn charge(&mut self, gas: u64) -> Result<(), ModuleHalt>;
     /// Gas left for this call.
@@ -195,6 +202,8 @@ pub struct FrameCheck<'a> {
     pub is_static: bool,
     /// 0 for the transaction's own frame.
     pub depth: usize,
+    /// The block being executed (for checks that expire, e.g. emergency freezes).
+    pub block_number: u64,
 }
 
 /// A refusal from [`SystemModules::check_call`].

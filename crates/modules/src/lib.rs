@@ -7,18 +7,22 @@
 //! - [`slots`]: typed access to a module's storage slots.
 //! - [`governance`]: registries, permissioning and the governance committee.
 //! - [`evidence`]: evidence preservation (signed content digests, chain of custody).
+//! - [`assets`]: native fungible assets, each an ERC-20 at its own address.
+//! - [`supervision`]: regulator freezes, lifts and forced transfers, enforced per frame.
 //! - [`EntenteModules`]: the [`SystemModules`] the node executes with.
 
+pub mod assets;
 mod entry;
 pub mod evidence;
 pub mod governance;
 pub mod slots;
+pub mod supervision;
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use entente_chainspec::ChainSpec;
 use entente_execution::{
-    BlockEnv, MODULE_ACCOUNT_CODE, ModuleCall, ModuleHalt, ModuleHost, ModuleOutput, SystemModules,
-    TxRejection,
+    BlockEnv, Denial, FrameCheck, MODULE_ACCOUNT_CODE, ModuleCall, ModuleHalt, ModuleHost,
+    ModuleOutput, SystemModules, TxRejection,
 };
 use entente_primitives::RecoveredTx;
 use entente_storage::{Account, StateDiff, StateView};
@@ -29,8 +33,19 @@ pub const GOVERNANCE_ADDRESS: Address = address!("0x0000000000000000000000000000
 /// The evidence module's address (defined with its ABI, which the offline verifier shares).
 pub const EVIDENCE_ADDRESS: Address = entente_verify::evidence::abi::EVIDENCE_ADDRESS;
 
+/// The asset registry's address (each asset has its own, see [`assets::asset_address`]).
+pub const ASSETS_ADDRESS: Address = assets::ASSETS_ADDRESS;
+
+/// The supervision module's address.
+pub const SUPERVISION_ADDRESS: Address = supervision::SUPERVISION_ADDRESS;
+
 /// Every module address, for explorers and tests.
-pub const MODULE_ADDRESSES: [Address; 2] = [GOVERNANCE_ADDRESS, EVIDENCE_ADDRESS];
+pub const MODULE_ADDRESSES: [Address; 4] = [
+    GOVERNANCE_ADDRESS,
+    EVIDENCE_ADDRESS,
+    ASSETS_ADDRESS,
+    SUPERVISION_ADDRESS,
+];
 
 /// The modules a node executes with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,13 +56,18 @@ impl SystemModules for EntenteModules {
         &self,
         state: &dyn StateView,
         tx: &RecoveredTx,
-        _env: &BlockEnv,
+        env: &BlockEnv,
     ) -> Result<(), TxRejection> {
-        governance::permissions::authorize(state, tx)
+        governance::permissions::authorize(state, tx)?;
+        supervision::enforce::check_transaction(state, tx, env.number)
+    }
+
+    fn check_call(&self, state: &dyn StateView, frame: &FrameCheck<'_>) -> Result<(), Denial> {
+        supervision::enforce::check_frame(state, frame)
     }
 
     fn is_module(&self, address: &Address) -> bool {
-        MODULE_ADDRESSES.contains(address)
+        MODULE_ADDRESSES.contains(address) || assets::asset_number(address).is_some()
     }
 
     fn call(
@@ -61,6 +81,15 @@ impl SystemModules for EntenteModules {
         if call.address == EVIDENCE_ADDRESS {
             return evidence::precompile::call(call, host);
         }
+        if call.address == SUPERVISION_ADDRESS {
+            return supervision::precompile::call(call, host);
+        }
+        if call.address == ASSETS_ADDRESS {
+            return assets::precompile::registry_call(call, host);
+        }
+        if assets::asset_number(&call.address).is_some() {
+            return assets::precompile::asset_call(call, host);
+        }
         Ok(ModuleOutput::Revert(Bytes::new()))
     }
 }
@@ -71,7 +100,7 @@ impl SystemModules for EntenteModules {
 pub struct GenesisError(String);
 
 /// Adds every module's genesis state (module accounts with their marker code, and their
-/// storage) to `diff`. The evidence module starts with empty storage.
+/// storage) to `diff`. The evidence and asset modules start with empty storage.
 pub fn add_genesis_state(spec: &ChainSpec, diff: &mut StateDiff) -> Result<(), GenesisError> {
     let code = Bytes::from_static(MODULE_ACCOUNT_CODE);
     let code_hash: B256 = keccak256(&code);

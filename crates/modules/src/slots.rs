@@ -65,6 +65,7 @@ impl<'h> SharedHost<'h> {
         SharedSlots {
             host: &self.host,
             address: None,
+            writable: true,
         }
     }
 
@@ -73,7 +74,27 @@ impl<'h> SharedHost<'h> {
         SharedSlots {
             host: &self.host,
             address: Some(address),
+            writable: false,
         }
+    }
+
+    /// The storage of another module's account, writable (see
+    /// [`ModuleHost::sstore_at`]: for module addresses only).
+    pub fn module_at(&self, address: Address) -> SharedSlots<'_, 'h> {
+        SharedSlots {
+            host: &self.host,
+            address: Some(address),
+            writable: true,
+        }
+    }
+
+    /// Emits a log from another module's address.
+    pub fn emit_at(
+        &self,
+        address: Address,
+        log: alloy_primitives::LogData,
+    ) -> Result<(), ModuleHalt> {
+        self.host.borrow_mut().emit_at(address, log)
     }
 
     /// Emits a log from the calling module.
@@ -83,10 +104,12 @@ impl<'h> SharedHost<'h> {
 }
 
 /// Slots through a [`SharedHost`]: the module's own (`address` `None`) or another
-/// account's, read-only.
+/// account's, read-only unless it is another module's opened with
+/// [`SharedHost::module_at`].
 pub struct SharedSlots<'a, 'h> {
     host: &'a RefCell<&'h mut dyn ModuleHost>,
     address: Option<Address>,
+    writable: bool,
 }
 
 impl Slots for SharedSlots<'_, '_> {
@@ -100,6 +123,9 @@ impl Slots for SharedSlots<'_, '_> {
     fn store(&mut self, slot: U256, value: U256) -> Result<(), SlotError> {
         match self.address {
             None => Ok(self.host.borrow_mut().sstore(slot, value)?),
+            Some(address) if self.writable => {
+                Ok(self.host.borrow_mut().sstore_at(address, slot, value)?)
+            }
             Some(_) => Err(SlotError::ReadOnly),
         }
     }

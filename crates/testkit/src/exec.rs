@@ -110,6 +110,17 @@ impl Executor {
 
     /// Signs a call from `from` to `to` with the next nonce this executor tracks.
     pub fn tx(&mut self, from: &LocalSigner, to: Option<Address>, input: Vec<u8>) -> RecoveredTx {
+        self.tx_with_value(from, to, input, U256::ZERO)
+    }
+
+    /// [`Self::tx`] carrying `value` wei.
+    pub fn tx_with_value(
+        &mut self,
+        from: &LocalSigner,
+        to: Option<Address>,
+        input: Vec<u8>,
+        value: U256,
+    ) -> RecoveredTx {
         let nonce = self.nonces.entry(from.address()).or_insert(0);
         let tx = from
             .sign(TxEip1559 {
@@ -119,13 +130,24 @@ impl Executor {
                 max_fee_per_gas: 0,
                 max_priority_fee_per_gas: 0,
                 to: to.map_or(TxKind::Create, TxKind::Call),
-                value: U256::ZERO,
+                value,
                 access_list: Default::default(),
                 input: Bytes::from(input),
             })
             .expect("test keys sign");
         *nonce += 1;
         tx
+    }
+
+    /// Sends `value` wei from `from` to `to` in its own block.
+    pub fn pay(
+        &mut self,
+        from: &LocalSigner,
+        to: Address,
+        value: U256,
+    ) -> Result<Receipt, TxRejection> {
+        let tx = self.tx_with_value(from, Some(to), Vec::new(), value);
+        self.block(&[tx]).remove(0)
     }
 
     /// Sends one ABI call in its own block; returns the receipt or the rejection.

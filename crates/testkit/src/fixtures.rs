@@ -103,3 +103,33 @@ pub fn transfer(from: &LocalSigner, nonce: u64, to: Address, value: U256) -> Rec
     })
     .expect("test keys sign")
 }
+
+/// Init code of a contract that forwards its calldata to `target` with CALL (value 0) or
+/// STATICCALL and returns, or reverts with, what the target answered: the smallest
+/// "contract calling a contract" for tests of per-frame rules.
+pub fn forwarder_init_code(target: Address, static_call: bool) -> Vec<u8> {
+    let mut runtime = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37]; // calldatacopy(0, 0, size)
+    runtime.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0x36, 0x60, 0x00]); // out, in
+    if !static_call {
+        runtime.extend_from_slice(&[0x60, 0x00]); // value 0
+    }
+    runtime.push(0x73); // push20 target
+    runtime.extend_from_slice(target.as_slice());
+    runtime.extend_from_slice(&[0x5a, if static_call { 0xfa } else { 0xf1 }]);
+    runtime.extend_from_slice(&[0x3d, 0x60, 0x00, 0x60, 0x00, 0x3e]); // returndatacopy
+    let jumpdest = runtime.len() as u8 + 7;
+    runtime.extend_from_slice(&[0x60, jumpdest, 0x57]); // jumpi(ok, success)
+    runtime.extend_from_slice(&[0x3d, 0x60, 0x00, 0xfd]); // revert(0, size)
+    runtime.extend_from_slice(&[0x5b, 0x3d, 0x60, 0x00, 0xf3]); // ok: return(0, size)
+    init_code_for(&runtime)
+}
+
+/// Init code that deploys `runtime` as is.
+pub fn init_code_for(runtime: &[u8]) -> Vec<u8> {
+    let len = u8::try_from(runtime.len()).expect("a runtime of at most 255 bytes");
+    let mut init = vec![
+        0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3,
+    ];
+    init.extend_from_slice(runtime);
+    init
+}

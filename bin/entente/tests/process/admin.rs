@@ -188,6 +188,7 @@ fn admin_cli_and_ethers_govern_a_dev_network() {
     an_organisation_joins(&dev);
     org_admins_manage_their_accounts(&dev);
     ethers_script_governs(&dev);
+    ethers_script_uses_a_native_asset(&dev);
 }
 
 /// `orgs`, `validators` and `params` read the genesis registries; returns the admin
@@ -651,6 +652,36 @@ fn org_admins_manage_their_accounts(dev: &Dev) {
     let shown = admin_json(&rpc, &["account", &account]);
     assert_eq!(shown["status"], "suspended");
     assert_eq!(shown["roles"], json!(["member", "deployer"]));
+}
+
+/// e2e/clients/assets.mjs (ethers v6, OpenZeppelin's ERC20 ABI, a SafeERC20 contract)
+/// against the same network: a native asset works as an ERC-20 token.
+fn ethers_script_uses_a_native_asset(dev: &Dev) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/clients");
+    let output = Command::new("node")
+        .arg(root.join("assets.mjs"))
+        .current_dir(&root)
+        .env("ENTENTE_RPC_HTTP", dev.url(2))
+        .env("ENTENTE_CHAIN_ID", "1337")
+        .env("ENTENTE_PRIVATE_KEY", dev.dev_key(5))
+        .env("ENTENTE_PRIVATE_KEY_2", dev.dev_key(6))
+        .output()
+        .expect("run node (Node.js 20 is required)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("ALL OK"),
+        "assets.mjs failed:\n{stdout}\n{}\nnode log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        dev.proc.log_text()
+    );
+    // The asset the script created is in the registry.
+    let count = rpc(
+        &dev.url(0),
+        "eth_call",
+        json!([{"to": "0x0000000000000000000000000000000000e17e03", "data": "0xeafe7a74"}, "latest"]),
+    )
+    .unwrap();
+    assert_eq!(quantity(&count), 1, "{count}");
 }
 
 /// e2e/clients/governance.mjs (ethers v6) against the same network.

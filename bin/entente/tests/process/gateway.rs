@@ -19,7 +19,7 @@ use crate::common::*;
 const DEAD: &str = "0x000000000000000000000000000000000000dead";
 
 /// Runs `entente` with `args`, expecting success; returns its standard output.
-fn cli(args: &[&str]) -> String {
+pub(crate) fn cli(args: &[&str]) -> String {
     let output = Command::new(entente())
         .args(args)
         .output()
@@ -33,7 +33,7 @@ fn cli(args: &[&str]) -> String {
 }
 
 /// Runs `entente` with `args`, expecting failure; returns its standard error.
-fn cli_fails(args: &[&str]) -> String {
+pub(crate) fn cli_fails(args: &[&str]) -> String {
     let output = Command::new(entente())
         .args(args)
         .output()
@@ -46,7 +46,7 @@ fn cli_fails(args: &[&str]) -> String {
 }
 
 /// The value of a `name: value` line of CLI output.
-fn field(output: &str, name: &str) -> String {
+pub(crate) fn field(output: &str, name: &str) -> String {
     output
         .lines()
         .find_map(|line| line.strip_prefix(&format!("{name}:")))
@@ -56,7 +56,12 @@ fn field(output: &str, name: &str) -> String {
 }
 
 /// An HTTP request with curl: the status code and the JSON body (`Null` when empty).
-fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+pub(crate) fn http(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
     let mut command = Command::new("curl");
     command.args([
         "-sS",
@@ -105,7 +110,7 @@ fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u1
 }
 
 /// Expects an error response with `status` and `code` whose message contains `text`.
-fn expect_error(response: (u16, Value), status: u16, code: &str, text: &str) {
+pub(crate) fn expect_error(response: (u16, Value), status: u16, code: &str, text: &str) {
     let (got, body) = response;
     assert_eq!(got, status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
@@ -114,7 +119,7 @@ fn expect_error(response: (u16, Value), status: u16, code: &str, text: &str) {
 }
 
 /// Waits for a receipt: the transaction was finalised (every committed block is final).
-fn receipt(rpc_url: &str, hash: &str) -> Value {
+pub(crate) fn receipt(rpc_url: &str, hash: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(receipt) = rpc(rpc_url, "eth_getTransactionReceipt", json!([hash]))
@@ -127,7 +132,7 @@ fn receipt(rpc_url: &str, hash: &str) -> Value {
     panic!("transaction {hash} not finalised in time");
 }
 
-fn pending_nonce(rpc_url: &str, address: &str) -> u64 {
+pub(crate) fn pending_nonce(rpc_url: &str, address: &str) -> u64 {
     quantity(
         &rpc(
             rpc_url,
@@ -138,7 +143,7 @@ fn pending_nonce(rpc_url: &str, address: &str) -> u64 {
     )
 }
 
-fn lower(value: &Value) -> String {
+pub(crate) fn lower(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_lowercase()
 }
 
@@ -163,7 +168,7 @@ fn snapshot(rpc_url: &str, api: &str, accounts: &[&str]) -> Snapshot {
 /// A 1-organisation consortium from `entente init`, with a second organisation (no
 /// validator) added to its genesis so that a proposal stays open until it votes, and
 /// the gateway enabled with a passphrase file.
-fn prepare(dir: &Path, base: u16) -> (String, String, String) {
+pub(crate) fn prepare(dir: &Path, base: u16) -> (String, String, String) {
     let out = dir.join("net");
     cli(&[
         "init",
@@ -379,7 +384,7 @@ fn gateway_tokens_act_as_their_accounts_and_drive_governance() {
     assert_eq!(account["status"], "active");
     assert_eq!(
         account["roles"],
-        json!(["member", "deployer", "evidence_submitter"])
+        json!(["member", "deployer", "evidence_submitter", "asset_issuer"])
     );
     let (_, validators) = http(
         "GET",

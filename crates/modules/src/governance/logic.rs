@@ -611,6 +611,12 @@ pub fn check_proposal<S: Slots>(
             }
             let valid = match key.as_str() {
                 params::APPROVAL_PCT => (U256::from(51)..=U256::from(100)).contains(&value),
+                params::SUPERVISION_APPROVAL_PCT | params::SUPERVISION_FORCED_TRANSFER_PCT => {
+                    (U256::from(50)..=U256::from(100)).contains(&value)
+                }
+                params::SUPERVISION_EMERGENCY_QUOTA => {
+                    (U256::from(1)..=U256::from(100)).contains(&value)
+                }
                 params::PERMISSIONED => value <= U256::from(1),
                 _ => !value.is_zero() && value <= U256::from(u64::MAX),
             };

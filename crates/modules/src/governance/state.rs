@@ -170,8 +170,28 @@ pub mod params {
     pub const APPROVAL_PCT: &str = "governance.approval_pct";
     pub const PROPOSAL_TTL_BLOCKS: &str = "governance.proposal_ttl_blocks";
     pub const EPOCH_BLOCKS: &str = "consensus.epoch_blocks";
+    /// Regulator committee share (percent of regulators) that passes a supervision
+    /// proposal; 0 means the default (66).
+    pub const SUPERVISION_APPROVAL_PCT: &str = "supervision.approval_pct";
+    /// Share that passes a forced transfer; 0 means the default (100).
+    pub const SUPERVISION_FORCED_TRANSFER_PCT: &str = "supervision.forced_transfer_pct";
+    /// Blocks a supervision proposal stays open; 0 means the default (10,000).
+    pub const SUPERVISION_PROPOSAL_TTL_BLOCKS: &str = "supervision.proposal_ttl_blocks";
+    /// Blocks an emergency freeze lasts unless ratified; 0 means the default (7,200).
+    pub const SUPERVISION_EMERGENCY_TTL_BLOCKS: &str = "supervision.emergency_ttl_blocks";
+    /// Active emergency freezes per regulator; 0 means the default (3).
+    pub const SUPERVISION_EMERGENCY_QUOTA: &str = "supervision.emergency_quota";
     /// The parameters governance may change.
-    pub const MUTABLE: [&str; 3] = [PERMISSIONED, APPROVAL_PCT, PROPOSAL_TTL_BLOCKS];
+    pub const MUTABLE: [&str; 8] = [
+        PERMISSIONED,
+        APPROVAL_PCT,
+        PROPOSAL_TTL_BLOCKS,
+        SUPERVISION_APPROVAL_PCT,
+        SUPERVISION_FORCED_TRANSFER_PCT,
+        SUPERVISION_PROPOSAL_TTL_BLOCKS,
+        SUPERVISION_EMERGENCY_TTL_BLOCKS,
+        SUPERVISION_EMERGENCY_QUOTA,
+    ];
 }
 
 /// The role id of a role name.
@@ -321,6 +341,9 @@ impl<S: Slots> GovStore<'_, S> {
         )?;
         self.s.store(len_slot, U256::from(len + 1))?;
         self.s.store(index_slot, U256::from(len + 1))?;
+        let count_slot = slot("role.count", id.as_slice());
+        let count = self.s.load(count_slot)?;
+        self.s.store(count_slot, count + U256::from(1))?;
         let name_slot = slot("role.name", id.as_slice());
         if self.s.load(name_slot)?.is_zero() {
             store_bytes(self.s, name_slot, role.as_bytes())?;
@@ -357,7 +380,17 @@ impl<S: Slots> GovStore<'_, S> {
         self.s.store(last_slot, U256::ZERO)?;
         self.s.store(len_slot, U256::from(len - 1))?;
         self.s.store(index_slot, U256::ZERO)?;
+        let count_slot = slot("role.count", id.as_slice());
+        let count = self.s.load(count_slot)?;
+        self.s
+            .store(count_slot, count.saturating_sub(U256::from(1)))?;
         Ok(true)
+    }
+
+    /// How many accounts hold `role` (e.g. the size of the regulator committee).
+    pub fn role_count(&mut self, role: &str) -> Result<u64, SlotError> {
+        let count = self.s.load(slot("role.count", role_id(role).as_slice()))?;
+        Ok(u64::try_from(count).unwrap_or(u64::MAX))
     }
 
     pub fn validator(&mut self, key: &B256) -> Result<Option<ValidatorRecord>, SlotError> {

@@ -9,7 +9,12 @@
 //!   `EngineConfig::proposal_mutator` hook ([`Byzantine::InvalidStateRoot`],
 //!   [`Byzantine::UnauthorisedTx`], [`Byzantine::OversizedBlock`],
 //!   [`Byzantine::StaleReplay`]), or whose block broadcasts and backfill answers are
-//!   dropped on the way out ([`Byzantine::Withholding`]).
+//!   dropped on the way out ([`Byzantine::Withholding`]);
+//! - a modified build: [`Byzantine::IgnoresFreezes`] runs the real node with the
+//!   supervision module's per-frame checks switched off, so it executes a frozen
+//!   account's transactions as if they succeeded and proposes self-consistent blocks that
+//!   claim so. Not in [`Byzantine::ALL`] (it only lies once a freeze exists); its own
+//!   simulation test sets one up.
 //!
 //! The honest validators must stay in agreement and live with any one of them (f = 1).
 
@@ -28,7 +33,12 @@ use commonware_p2p::{
 };
 use commonware_runtime::{Handle, IoBuf, Spawner, Supervisor as _};
 use entente_consensus::{Chain, Channels, Scheme, app::ProposalMutator, signing_scheme};
-use entente_primitives::{Block, merkle_root};
+use entente_execution::{
+    BlockEnv, ModuleCall, ModuleHalt, ModuleHost, ModuleOutput, SystemModules, TxRejection,
+};
+use entente_modules::EntenteModules;
+use entente_primitives::{Block, RecoveredTx, merkle_root};
+use entente_storage::StateView;
 
 use super::Context;
 use crate::fixtures;
@@ -48,6 +58,32 @@ pub enum Byzantine {
     OversizedBlock,
     StaleReplay,
     Withholding,
+    IgnoresFreezes,
+}
+
+/// The modules of a node built without supervision enforcement: everything as
+/// [`EntenteModules`] except the per-frame check.
+struct IgnoresFreezes;
+
+impl SystemModules for IgnoresFreezes {
+    fn authorize(
+        &self,
+        state: &dyn StateView,
+        tx: &RecoveredTx,
+        env: &BlockEnv,
+    ) -> Result<(), TxRejection> {
+        EntenteModules.authorize(state, tx, env)
+    }
+    fn is_module(&self, address: &Address) -> bool {
+        EntenteModules.is_module(address)
+    }
+    fn call(
+        &self,
+        call: &ModuleCall<'_>,
+        host: &mut dyn ModuleHost,
+    ) -> Result<ModuleOutput, ModuleHalt> {
+        EntenteModules.call(call, host)
+    }
 }
 
 impl Byzantine {
@@ -75,6 +111,15 @@ impl Byzantine {
             Byzantine::OversizedBlock => "byzantine_oversized_block",
             Byzantine::StaleReplay => "byzantine_stale_block_replay",
             Byzantine::Withholding => "byzantine_withholding_blocks",
+            Byzantine::IgnoresFreezes => "byzantine_ignores_freezes",
+        }
+    }
+
+    /// The system modules the validator's node executes with.
+    pub fn modules(role: Option<Byzantine>) -> Arc<dyn SystemModules> {
+        match role {
+            Some(Byzantine::IgnoresFreezes) => Arc::new(IgnoresFreezes),
+            _ => Arc::new(EntenteModules),
         }
     }
 

@@ -3,10 +3,12 @@
 //! simulated network.
 //!
 //! - this module: [`Sim`], the network of validators and the faults one can apply to it
-//!   (link latency/jitter/loss, partitions and heals, crash and restart).
+//!   (link latency/jitter/loss, partitions and heals, crash and restart, slow disks).
 //! - [`byzantine`]: validators that lie (equivocation, invalid or oversized proposals,
 //!   stale replays, withheld blocks).
 //! - [`check`]: the checkers (agreement, exactly-once inclusion).
+//! - [`disk`]: the slow disk, a storage wrapper that delays one validator's writes and
+//!   syncs (and optionally reads) on the runtime's clock.
 //! - [`scenario`]: random fault schedules drawn from a seed, whole-cluster power loss
 //!   (unsynced writes lost), and the figures of a run.
 //!
@@ -17,6 +19,7 @@
 
 pub mod byzantine;
 pub mod check;
+pub mod disk;
 pub mod figures;
 pub mod scenario;
 
@@ -38,13 +41,14 @@ use entente_consensus::{
     epochs::{Member, PeerTracker},
     init_genesis,
 };
-use entente_modules::EntenteModules;
 use entente_primitives::{Block, BlockCodec, RecoveredTx};
 use entente_storage::{MemoryKv, Store};
 use entente_txpool::{PoolLimits, TxPool};
 use tracing::info;
 
 pub use byzantine::Byzantine;
+use disk::SlowDisk;
+pub use disk::{Disk, DiskStats, Slowness};
 pub use figures::Figures;
 pub use scenario::{Fault, Plan, run_plan, run_seed};
 
@@ -68,6 +72,8 @@ pub struct SimConfig {
     pub byzantine: Vec<(usize, Byzantine)>,
     /// The chain spec's block limits (small in simulation so oversize is cheap to reach).
     pub block_txs_max: u32,
+    /// Extra roles of the spec's accounts (by account index), e.g. `regulator`.
+    pub roles: Vec<(usize, String)>,
 }
 
 impl SimConfig {
@@ -78,7 +84,13 @@ impl SimConfig {
             link: good_link(),
             byzantine: Vec::new(),
             block_txs_max: 256,
+            roles: Vec::new(),
         }
+    }
+
+    pub fn with_role(mut self, account: usize, role: &str) -> Self {
+        self.roles.push((account, role.to_string()));
+        self
     }
 
     pub fn with_byzantine(mut self, index: usize, kind: Byzantine) -> Self {
@@ -90,6 +102,9 @@ impl SimConfig {
     pub fn spec(&self) -> ChainSpec {
         let mut spec = fixtures::spec(self.validators, self.accounts);
         spec.limits.block_txs_max = self.block_txs_max;
+        for (account, role) in &self.roles {
+            spec.accounts[*account].roles.push(role.clone());
+        }
         spec
     }
 }
@@ -115,6 +130,9 @@ pub struct SimValidator {
     pub key: ValidatorKey,
     /// The node's store; survives a crash as a disk would.
     pub kv: MemoryKv,
+    /// The disk its consensus journals are on (healthy or slow); stays slow across
+    /// crashes until healed.
+    pub disk: Disk,
     pub role: Option<Byzantine>,
     pub running: Option<Running>,
     pub restarts: u32,
@@ -160,7 +178,20 @@ impl Sim {
     /// Builds the network and starts every validator from `stores` (after a power loss
     /// of the whole runtime, the stores are what the disks kept).
     pub async fn resume(context: Context, config: SimConfig, stores: Vec<MemoryKv>) -> Self {
+        let disks = (0..config.validators).map(|_| Disk::default()).collect();
+        Self::resume_with_disks(context, config, stores, disks).await
+    }
+
+    /// [`Sim::resume`] with the validators' disks as they were (a slow disk stays slow
+    /// across a power loss).
+    pub async fn resume_with_disks(
+        context: Context,
+        config: SimConfig,
+        stores: Vec<MemoryKv>,
+        disks: Vec<Disk>,
+    ) -> Self {
         assert_eq!(stores.len(), config.validators, "one store per validator");
+        assert_eq!(disks.len(), config.validators, "one disk per validator");
         let spec = Arc::new(config.spec());
         let keys: Vec<ValidatorKey> = (0..config.validators)
             .map(fixtures::validator_key)
@@ -188,10 +219,12 @@ impl Sim {
             validators: keys
                 .into_iter()
                 .zip(stores)
+                .zip(disks)
                 .enumerate()
-                .map(|(i, (key, kv))| SimValidator {
+                .map(|(i, ((key, kv), disk))| SimValidator {
                     key,
                     kv,
+                    disk,
                     role: config
                         .byzantine
                         .iter()
@@ -224,6 +257,25 @@ impl Sim {
     /// The stores, to carry across a power loss.
     pub fn stores(&self) -> Vec<MemoryKv> {
         self.validators.iter().map(|v| v.kv.clone()).collect()
+    }
+
+    /// The disks, to carry across a power loss.
+    pub fn disks(&self) -> Vec<Disk> {
+        self.validators.iter().map(|v| v.disk.clone()).collect()
+    }
+
+    /// Slows validator `i`'s disk down (its running node and any later incarnation).
+    /// Only validators that run the node have a disk to slow (not the protocol-level
+    /// byzantine actors).
+    pub fn slow_disk(&mut self, i: usize, slowness: Slowness) {
+        self.validators[i].disk.slow_down(slowness);
+        info!(validator = i, ?slowness, "disk slowed down");
+    }
+
+    /// Validator `i`'s disk back to full speed.
+    pub fn heal_disk(&mut self, i: usize) {
+        self.validators[i].disk.heal();
+        info!(validator = i, "disk healed");
     }
 
     /// Validators that follow the protocol.
@@ -291,7 +343,7 @@ impl Sim {
                     self.spec.clone(),
                     store,
                     TxPool::new(PoolLimits::default()),
-                    Arc::new(EntenteModules),
+                    Byzantine::modules(role),
                     ChainConfig::default(),
                 ));
                 let (ingress, gossip) = TxIngress::new(chain.clone());
@@ -305,6 +357,9 @@ impl Sim {
                 let blocker = self.oracle.control(self.participants[i].clone());
                 let engine_chain = chain.clone();
                 let withhold = role == Some(Byzantine::Withholding);
+                // Every node runs on the slow-disk wrapper (full speed until slowed), so
+                // the engine is built for one context type only.
+                let context = SlowDisk::new(context, self.validators[i].disk.clone());
                 let handle = context.spawn(move |context| async move {
                     let context = context.child("engine");
                     let handles = if withhold {
