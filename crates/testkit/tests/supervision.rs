@@ -900,3 +900,139 @@ fn holding_freezes_block_credits_and_spenders_too() {
         IAssetErrors::AccountFrozen(e) if e.account == x().address() && e.orderId == on_x
     ));
 }
+
+/// Scenario 7's audit property: replaying the supervision events from genesis gives
+/// `isFrozen(X)` after every block, as the module answers it.
+#[test]
+fn replaying_the_events_reproduces_is_frozen_after_every_block() {
+    use std::collections::BTreeSet;
+    let mut ex = chain();
+    set_param(&mut ex, "supervision.emergency_ttl_blocks", 6);
+    let target = x().address().into_word();
+    let mut active: BTreeSet<u64> = BTreeSet::new();
+    let mut expiries: Vec<(u64, u64)> = Vec::new();
+    let mut check = |ex: &Executor, receipt: Option<&Receipt>| {
+        for log in receipt.map(|r| r.logs.as_slice()).unwrap_or_default() {
+            if log.address != SUP {
+                continue;
+            }
+            if let Ok(e) = ISupervision::FreezeActivated::decode_log_data(&log.data) {
+                active.insert(e.orderId);
+            } else if let Ok(e) = ISupervision::EmergencyFreezeActivated::decode_log_data(&log.data)
+            {
+                active.insert(e.orderId);
+                expiries.push((e.orderId, e.expiresAt));
+            } else if let Ok(e) = ISupervision::OrderLifted::decode_log_data(&log.data) {
+                active.remove(&e.orderId);
+            } else if let Ok(e) = ISupervision::OrderRatified::decode_log_data(&log.data) {
+                active.remove(&e.orderId);
+                active.insert(e.newOrderId);
+            }
+        }
+        // Lapse is a pure function of the height recorded in the activation event.
+        let next = ex.height() + 1;
+        let replayed: Vec<u64> = active
+            .iter()
+            .copied()
+            .filter(|id| !expiries.iter().any(|&(e, at)| e == *id && next >= at))
+            .collect();
+        let answer = ex.view(
+            SUP,
+            ISupervision::isFrozenCall {
+                kind: 1,
+                target,
+                selector: FixedBytes::ZERO,
+                asset: Address::ZERO,
+            },
+        );
+        assert_eq!(
+            answer.frozen,
+            !replayed.is_empty(),
+            "at block {next}: {replayed:?}"
+        );
+        if answer.frozen {
+            assert_eq!(answer.orderId, replayed[0], "at block {next}");
+        }
+    };
+    let steps: Vec<(LocalSigner, Vec<u8>)> = vec![
+        (
+            a(),
+            ISupervision::proposeFreezeCall {
+                spec: account_spec(x().address(), 3),
+            }
+            .abi_encode(),
+        ),
+        (
+            b(),
+            ISupervision::voteCall {
+                proposalId: 1,
+                agree: true,
+            }
+            .abi_encode(),
+        ),
+        (
+            c(),
+            ISupervision::emergencyFreezeCall {
+                spec: account_spec(x().address(), 1),
+            }
+            .abi_encode(),
+        ),
+        (
+            a(),
+            ISupervision::proposeLiftCall { orderId: 1 }.abi_encode(),
+        ),
+        (
+            c(),
+            ISupervision::voteCall {
+                proposalId: 2,
+                agree: true,
+            }
+            .abi_encode(),
+        ),
+        (
+            a(),
+            ISupervision::emergencyFreezeCall {
+                spec: account_spec(x().address(), 2),
+            }
+            .abi_encode(),
+        ),
+        (
+            b(),
+            ISupervision::proposeRatifyCall {
+                orderId: 3,
+                newExpiresAt: 0,
+            }
+            .abi_encode(),
+        ),
+        (
+            c(),
+            ISupervision::voteCall {
+                proposalId: 3,
+                agree: true,
+            }
+            .abi_encode(),
+        ),
+    ];
+    for (signer, input) in steps {
+        let tx = ex.tx(&signer, Some(SUP), input);
+        let receipt = ok(ex.block(&[tx]).remove(0));
+        check(&ex, Some(&receipt));
+        ex.skip(1);
+        check(&ex, None);
+    }
+    // The ratified order outlives its emergency TTL; the first emergency order lapsed.
+    ex.skip(8);
+    check(&ex, None);
+    assert!(
+        ex.view(
+            SUP,
+            ISupervision::isFrozenCall {
+                kind: 1,
+                target,
+                selector: FixedBytes::ZERO,
+                asset: Address::ZERO,
+            }
+        )
+        .frozen
+    );
+}
