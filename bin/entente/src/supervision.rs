@@ -490,9 +490,38 @@ fn error_named(err: &ISupervisionErrors) -> Named {
             "NoCoveringOrder",
             vec![("asset", json!(e.asset)), ("holder", json!(e.holder))],
         ),
+        E::TxAlreadyCommitted(e) => Named::new("TxAlreadyCommitted", vec![("tx", json!(e.txHash))]),
         E::Frozen(e) => Named::new("Frozen", vec![("order", json!(e.orderId))]),
         E::ContractFrozen(e) => Named::new("ContractFrozen", vec![("order", json!(e.orderId))]),
     }
+}
+
+/// For a pending-transaction spec: refuses a transaction the node already has in a block,
+/// and names the sender and nonce of a pending one, so that the module refuses the order
+/// if the transaction commits before the order passes (`TxAlreadyCommitted`).
+async fn locate_pending(node: &Node, mut spec: FreezeSpec) -> anyhow::Result<FreezeSpec> {
+    if spec.kind != KIND_PENDING_TX {
+        return Ok(spec);
+    }
+    let tx = node
+        .request("eth_getTransactionByHash", json!([spec.target]))
+        .await?;
+    if tx.is_null() {
+        return Ok(spec);
+    }
+    if let Some(block) = tx.get("blockNumber").filter(|b| !b.is_null()) {
+        bail!(
+            "TxAlreadyCommitted: transaction {} is already in block {block}: freeze what it produced instead",
+            spec.target
+        );
+    }
+    let sender: Address = serde_json::from_value(tx["from"].clone())
+        .context("eth_getTransactionByHash: no sender")?;
+    let nonce: alloy_primitives::U64 = serde_json::from_value(tx["nonce"].clone())
+        .context("eth_getTransactionByHash: no nonce")?;
+    spec.asset = sender;
+    spec.amount = U256::from(nonce.to::<u64>());
+    Ok(spec)
 }
 
 /// An event as a sentence and as named fields.
@@ -702,11 +731,11 @@ pub async fn execute(
         }
         SupervisionCommand::IsFrozen(what) => return is_frozen(node, what, json).await,
         SupervisionCommand::ProposeFreeze(freeze) => I::proposeFreezeCall {
-            spec: freeze.spec(false)?,
+            spec: locate_pending(node, freeze.spec(false)?).await?,
         }
         .abi_encode(),
         SupervisionCommand::EmergencyFreeze(freeze) => I::emergencyFreezeCall {
-            spec: freeze.spec(true)?,
+            spec: locate_pending(node, freeze.spec(true)?).await?,
         }
         .abi_encode(),
         SupervisionCommand::ProposeLift { order } => {

@@ -1044,6 +1044,10 @@ pub(crate) fn error_text(err: &ISupervisionErrors) -> String {
             "NoCoveringOrder: no active outbound holding order covers {}'s {}",
             e.holder, e.asset
         ),
+        E::TxAlreadyCommitted(e) => format!(
+            "TxAlreadyCommitted: transaction {} is already in the chain: freeze what it produced instead",
+            e.txHash
+        ),
         E::Frozen(e) => format!("Frozen: frozen by supervision order {}", e.orderId),
         E::ContractFrozen(e) => format!(
             "ContractFrozen: the contract or method is frozen by supervision order {}",
@@ -1226,15 +1230,39 @@ pub enum ProposalBody {
     },
 }
 
+/// For a pending-transaction spec: refuses a transaction already in the chain, and
+/// names the sender and nonce of one in this node's pool, so that the module refuses the
+/// order if the transaction commits before the order passes (`TxAlreadyCommitted`).
+pub(crate) fn locate_pending(ctx: &ApiContext, spec: &mut FreezeSpec) -> Result<(), ApiError> {
+    if spec.kind != KIND_PENDING_TX {
+        return Ok(());
+    }
+    if let Some(at) = ctx.chain.store().tx_location(&spec.target)? {
+        return Err(ApiError::Rejected(format!(
+            "TxAlreadyCommitted: transaction {} is in block {}: freeze what it produced instead",
+            spec.target, at.height
+        )));
+    }
+    if let Some(tx) = ctx.chain.pool().get(&spec.target) {
+        spec.asset = tx.sender;
+        spec.amount = U256::from(tx.nonce());
+    }
+    Ok(())
+}
+
 impl ProposalBody {
-    /// The `propose…` call to the supervision module.
-    pub fn calldata(self) -> Result<Vec<u8>, ApiError> {
+    /// The `propose…` call to the supervision module; with `ctx`, a pending transaction
+    /// is located on this node ([`locate_pending`]).
+    pub fn calldata_at(self, ctx: Option<&ApiContext>) -> Result<Vec<u8>, ApiError> {
         use ISupervision as I;
         Ok(match self {
-            Self::Freeze { spec } => I::proposeFreezeCall {
-                spec: spec.check()?,
+            Self::Freeze { spec } => {
+                let mut spec = spec.check()?;
+                if let Some(ctx) = ctx {
+                    locate_pending(ctx, &mut spec)?;
+                }
+                I::proposeFreezeCall { spec }.abi_encode()
             }
-            .abi_encode(),
             Self::Lift { order_id } => I::proposeLiftCall { orderId: order_id }.abi_encode(),
             Self::Ratify {
                 order_id,
@@ -1306,7 +1334,7 @@ pub async fn propose(
 ) -> Result<(StatusCode, Json<SupervisionSubmitted>), ApiError> {
     gateway::blocking(move || {
         let (mut submitted, id) = submit(&ctx, &headers, || {
-            gateway::json_body::<ProposalBody>(&body)?.calldata()
+            gateway::json_body::<ProposalBody>(&body)?.calldata_at(Some(&ctx))
         })?;
         submitted.proposal_id = id;
         Ok((
@@ -1328,7 +1356,8 @@ pub async fn emergency(
 ) -> Result<(StatusCode, Json<SupervisionSubmitted>), ApiError> {
     gateway::blocking(move || {
         let (submitted, order_id) = submit(&ctx, &headers, || {
-            let spec = gateway::json_body::<SpecBody>(&body)?.check()?;
+            let mut spec = gateway::json_body::<SpecBody>(&body)?.check()?;
+            locate_pending(&ctx, &mut spec)?;
             Ok(ISupervision::emergencyFreezeCall { spec }.abi_encode())
         })?;
         Ok((
@@ -1701,7 +1730,7 @@ mod tests {
     }
 
     fn proposal(json: &str) -> Result<Vec<u8>, ApiError> {
-        gateway::json_body::<ProposalBody>(json.as_bytes())?.calldata()
+        gateway::json_body::<ProposalBody>(json.as_bytes())?.calldata_at(None)
     }
 
     #[test]

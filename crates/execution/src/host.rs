@@ -248,6 +248,19 @@ impl<CTX: ContextTr> ModuleHost for JournalHost<'_, CTX> {
         self.emit_at(self.address, log)
     }
 
+    fn account_nonce(&mut self, address: Address) -> Result<u64, ModuleHalt> {
+        let loaded = match self.context.journal_mut().load_account(address) {
+            Ok(loaded) => (loaded.is_cold, loaded.data.info.nonce),
+            Err(err) => return Err(self.fail(err)),
+        };
+        self.charge(if loaded.0 {
+            gas::ACCOUNT_COLD
+        } else {
+            gas::SLOAD_WARM
+        })?;
+        Ok(loaded.1)
+    }
+
     fn emit_at(&mut self, address: Address, log: LogData) -> Result<(), ModuleHalt> {
         if self.is_static {
             return Err(ModuleHalt::StaticStateChange);

@@ -34,6 +34,8 @@ pub mod gas {
     pub const SLOAD_COLD: u64 = 2_100;
     /// Reading a slot already accessed in this transaction.
     pub const SLOAD_WARM: u64 = 100;
+    /// Reading an account not yet accessed in this transaction (EIP-2929).
+    pub const ACCOUNT_COLD: u64 = 2_600;
     /// Writing a zero slot to non-zero (first write in the transaction).
     pub const SSTORE_SET: u64 = 20_000;
     /// Changing a non-zero slot (first write in the transaction).
@@ -168,6 +170,9 @@ pub trait ModuleHost {
     /// Emits a log from another system module's address (the asset's `Transfer` of a
     /// forced transfer). Same rule as [`Self::sstore_at`].
     fn emit_at(&mut self, address: Address, log: LogData) -> Result<(), ModuleHalt>;
+    /// The nonce of any account (e.g. whether a transaction's nonce is already used).
+    /// Metered like an account access.
+    fn account_nonce(&mut self, address: Address) -> Result<u64, ModuleHalt>;
     /// Charges `gas` for computation.
     fn charge(&mut self, gas: u64) -> Result<(), ModuleHalt>;
     /// Gas left for this call.

@@ -88,6 +88,11 @@ impl<'h> SharedHost<'h> {
         }
     }
 
+    /// The nonce of any account.
+    pub fn account_nonce(&self, address: Address) -> Result<u64, ModuleHalt> {
+        self.host.borrow_mut().account_nonce(address)
+    }
+
     /// Emits a log from another module's address.
     pub fn emit_at(
         &self,

@@ -826,7 +826,46 @@ fn scenario_6_a_frozen_pending_transaction_cannot_be_included() {
     assert!(frozen.frozen);
     // Lifted, the same transaction goes through.
     lift(&mut ex, order);
-    ok(ex.block(&[pending]).remove(0));
+    ok(ex.block(std::slice::from_ref(&pending)).remove(0));
+
+    // An order naming a committed transaction's sender and nonce is refused: freeze
+    // what it produced instead. Before it commits, the same order is accepted.
+    let mut committed = spec_of(5, pending.hash, 3);
+    committed.asset = x().address();
+    committed.amount = U256::ZERO;
+    assert_eq!(
+        refused(send(
+            &mut ex,
+            &a(),
+            ISupervision::proposeFreezeCall { spec: committed }
+        )),
+        Errors::TxAlreadyCommitted(ISupervision::TxAlreadyCommitted {
+            txHash: pending.hash
+        })
+    );
+    let used = nonce(&ex, x().address());
+    let next = entente_testkit::fixtures::transfer(&x(), used, y().address(), ether(1));
+    let mut upcoming = spec_of(5, next.hash, 3);
+    upcoming.asset = x().address();
+    upcoming.amount = U256::from(used);
+    let order = freeze(&mut ex, upcoming);
+    match ex.block(std::slice::from_ref(&next)).remove(0) {
+        Err(TxRejection::Unauthorized { reason }) => {
+            assert!(reason.contains(&format!("order {order}")), "{reason}")
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    // A nonce without its sender is refused.
+    let mut half = spec_of(5, B256::repeat_byte(9), 3);
+    half.amount = U256::from(3);
+    assert!(matches!(
+        refused(send(
+            &mut ex,
+            &a(),
+            ISupervision::proposeFreezeCall { spec: half }
+        )),
+        Errors::InvalidInput(_)
+    ));
 }
 
 #[test]

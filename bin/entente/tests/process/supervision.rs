@@ -547,6 +547,28 @@ fn a_frozen_account_cannot_transact(dev: &Dev, order: u64) {
     // eth_call skips them: reads by (and of) frozen accounts keep working.
     rpc(&url, "eth_call", json!([call, "latest"])).expect("eth_call of the frozen transfer");
 
+    // That transaction is in a block: an order on it is refused before sending (the
+    // module would refuse it too: its sender's nonce is used).
+    let regulator_nonce = nonce(&url, &dev.address(1));
+    sup_refused(
+        &url,
+        &[
+            "propose-freeze",
+            "--kind",
+            "tx",
+            "--target",
+            &hash,
+            "--reason",
+            "aml",
+            "--legal-basis",
+            &format!("0x{}", "7e".repeat(32)),
+            "--key",
+            &dev.key(1),
+        ],
+        &["TxAlreadyCommitted", &hash],
+    );
+    assert_eq!(nonce(&url, &dev.address(1)), regulator_nonce);
+
     // Incoming value is refused too (the order is on both directions).
     let (_, receipt) = raw_transfer(&url, &dev.key(6), &x, U256::from(7u64));
     assert_eq!(

@@ -5,7 +5,9 @@ alloy_sol_types::sol! {
 
     /// What an order freezes. `kind`: 1 account, 2 contract, 3 contract method, 4 holding
     /// of a native asset, 5 pending transaction. `target`: the account, contract or
-    /// holder address (left-padded) or the transaction hash. `direction` (accounts and
+    /// holder address (left-padded) or the transaction hash. For a pending transaction,
+    /// `asset` may name its sender and `amount` its nonce: the module then refuses the
+    /// order once that nonce is used (`TxAlreadyCommitted`). `direction` (accounts and
     /// holdings): 1 outbound, 2 inbound, 3 both. `reason`: 1 court order, 2 AML,
     /// 3 sanctions, 4 fraud, 5 recall, 6 other.
     struct FreezeSpec {
@@ -115,6 +117,9 @@ alloy_sol_types::sol! {
         error InvalidState(uint64 orderId, uint8 status);
         error AlreadyOrdinary(uint64 orderId);
         error NoCoveringOrder(address asset, address holder);
+        /// The transaction (or another with its sender and nonce) is already in the chain:
+        /// freeze what it produced instead.
+        error TxAlreadyCommitted(bytes32 txHash);
         /// A transaction of, or a credit to, a frozen account (in its receipt).
         error Frozen(uint64 orderId);
         /// A state-changing call into a frozen contract or method.

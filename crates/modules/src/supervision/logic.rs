@@ -63,6 +63,8 @@ pub enum SupError {
     AlreadyOrdinary(u64),
     #[error("no active holding order covers {holder}'s {asset}")]
     NoCoveringOrder { asset: Address, holder: Address },
+    #[error("transaction {0} is already in the chain (its nonce is used)")]
+    TxAlreadyCommitted(B256),
     #[error(transparent)]
     Slot(#[from] SlotError),
 }
@@ -158,6 +160,14 @@ fn check_spec<G: Slots>(
         if assets::asset_number(&spec.asset).is_none() {
             return Err(invalid(format!("{} is not a native asset", spec.asset)));
         }
+    } else if spec.kind == KIND_PENDING_TX {
+        // Optionally the transaction's sender (`asset`) and nonce (`amount`).
+        if spec.asset.is_zero() && !spec.amount.is_zero() {
+            return Err(invalid("a transaction nonce needs its sender (asset)"));
+        }
+        if spec.amount > U256::from(u64::MAX) {
+            return Err(invalid("a transaction nonce fits 64 bits"));
+        }
     } else {
         spec.asset = Address::ZERO;
         spec.amount = U256::ZERO;
@@ -203,8 +213,11 @@ fn freeze_subject(spec: &FreezeSpec) -> Vec<u8> {
     .concat()
 }
 
-/// Balances of native assets, for forced transfers (the asset's own storage).
+/// What supervision reads and moves outside its own storage: balances of native assets
+/// (in each asset's own storage) for forced transfers, and account nonces for
+/// pending-transaction orders.
 pub trait LedgerAccess {
+    fn account_nonce(&mut self, address: &Address) -> Result<u64, SlotError>;
     fn balance(&mut self, asset: &Address, holder: &Address) -> Result<U256, SlotError>;
     fn set_balance(
         &mut self,
@@ -338,10 +351,23 @@ impl<S: Slots, G: Slots, L: LedgerAccess> Env<'_, S, G, L> {
         Ok(id)
     }
 
+    /// A pending-transaction order that names its sender and nonce must come before the
+    /// nonce is used.
+    fn check_pending(&mut self, spec: &FreezeSpec) -> Result<(), SupError> {
+        if spec.kind == KIND_PENDING_TX && !spec.asset.is_zero() {
+            let used = self.ledgers.account_nonce(&spec.asset)?;
+            if used > spec.amount.saturating_to::<u64>() {
+                return Err(SupError::TxAlreadyCommitted(spec.target));
+            }
+        }
+        Ok(())
+    }
+
     /// `proposeFreeze`: a committee member proposes an ordinary order.
     pub fn propose_freeze(&mut self, spec: &FreezeSpec) -> Result<u64, SupError> {
         self.member()?;
         let spec = check_spec(&mut self.gov, spec, self.caller.height)?;
+        self.check_pending(&spec)?;
         let subject = open_key(PROPOSAL_FREEZE, &freeze_subject(&spec));
         let mut proposal = blank_proposal(PROPOSAL_FREEZE, 0);
         proposal.spec = spec;
@@ -406,6 +432,7 @@ impl<S: Slots, G: Slots, L: LedgerAccess> Env<'_, S, G, L> {
     pub fn emergency_freeze(&mut self, spec: &FreezeSpec) -> Result<u64, SupError> {
         self.member()?;
         let mut spec = check_spec(&mut self.gov, spec, self.caller.height)?;
+        self.check_pending(&spec)?;
         let quota = param(
             &mut self.gov,
             params::SUPERVISION_EMERGENCY_QUOTA,
@@ -562,6 +589,7 @@ impl<S: Slots, G: Slots, L: LedgerAccess> Env<'_, S, G, L> {
         match proposal.kind {
             PROPOSAL_FREEZE => {
                 let spec = check_spec(&mut self.gov, &proposal.spec, self.caller.height)?;
+                self.check_pending(&spec)?;
                 let id = self.activate(spec.clone(), false, proposal.id)?;
                 self.events.push(
                     ISupervision::FreezeActivated {

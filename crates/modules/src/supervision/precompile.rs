@@ -71,6 +71,7 @@ pub fn revert_data(err: &SupError) -> Bytes {
             holder: *holder,
         }
         .abi_encode(),
+        SupError::TxAlreadyCommitted(hash) => I::TxAlreadyCommitted { txHash: *hash }.abi_encode(),
         SupError::Slot(err) => I::InvalidInput {
             reason: err.to_string(),
         }
@@ -84,6 +85,9 @@ struct HostLedgers<'a, 'h> {
 }
 
 impl LedgerAccess for HostLedgers<'_, '_> {
+    fn account_nonce(&mut self, address: &Address) -> Result<u64, SlotError> {
+        Ok(self.shared.account_nonce(*address)?)
+    }
     fn balance(&mut self, asset: &Address, holder: &Address) -> Result<U256, SlotError> {
         let mut slots = self.shared.at(*asset);
         Ledger { s: &mut slots }.balance(holder)
