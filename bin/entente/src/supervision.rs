@@ -14,45 +14,25 @@ use alloy_primitives::{Address, B256, Bytes, FixedBytes, U64, U256};
 use alloy_sol_types::{SolCall, SolEventInterface as _, SolInterface as _};
 use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use entente_api::supervision::{order_value, spec_json, target_value};
 use entente_modules::{
     SUPERVISION_ADDRESS,
     supervision::{
         abi::{
             FreezeSpec, ISupervision,
             ISupervision::{ISupervisionErrors, ISupervisionEvents},
-            Order, Proposal,
+            Proposal,
         },
-        state::{DIR_BOTH, KIND_ACCOUNT, KIND_HOLDING, KIND_METHOD, KIND_PENDING_TX, holding_key},
+        names::{
+            ORDER_STATUSES, PROPOSAL_KINDS, PROPOSAL_STATUSES, REASONS, TARGET_KINDS as KINDS, name,
+        },
+        state::{DIR_BOTH, KIND_ACCOUNT, KIND_HOLDING, KIND_PENDING_TX, holding_key},
     },
 };
 use entente_verify::evidence::{abi::ALG_SHA256, verify::digest_document};
 use serde_json::{Map, Value, json};
 
 use crate::admin::{AdminArgs, Node, RpcError, RpcLog, VoteArgs, load_signer, parse_address};
-
-const KINDS: [&str; 5] = ["account", "contract", "method", "holding", "tx"];
-const REASONS: [&str; 6] = [
-    "court_order",
-    "aml",
-    "sanctions",
-    "fraud",
-    "recall",
-    "other",
-];
-const DIRECTIONS: [&str; 3] = ["outbound", "inbound", "both"];
-const ORDER_STATUSES: [&str; 4] = ["active", "lifted", "ratified", "expired"];
-const PROPOSAL_KINDS: [&str; 4] = ["freeze", "lift", "ratify", "forced_transfer"];
-const PROPOSAL_STATUSES: [&str; 3] = ["open", "executed", "expired"];
-
-/// The name of a 1-based code; a code the module does not know stays numeric.
-fn name(table: &[&str], code: impl Into<u64>) -> String {
-    let code = code.into();
-    usize::try_from(code)
-        .ok()
-        .and_then(|c| c.checked_sub(1))
-        .and_then(|i| table.get(i))
-        .map_or_else(|| code.to_string(), |n| (*n).to_string())
-}
 
 #[derive(Subcommand)]
 pub enum SupervisionCommand {
@@ -416,15 +396,6 @@ impl Named {
             map.insert((*key).into(), value.clone());
         }
         Value::Object(map)
-    }
-}
-
-/// A `bytes32` target, readable: the address when it is a left-padded one.
-fn target_value(kind: Option<u8>, target: &B256) -> Value {
-    if kind != Some(KIND_PENDING_TX) && target[..12] == [0; 12] {
-        json!(Address::from_slice(&target[12..]))
-    } else {
-        json!(target)
     }
 }
 
@@ -843,68 +814,6 @@ fn opt<T: Into<u64>>(value: T) -> Option<u64> {
     (value != 0).then_some(value)
 }
 
-/// An order's fields, named as the REST API names them.
-fn order_json(o: &Order) -> Value {
-    let lapsed = o.status == 1 && !o.active;
-    let mut out = Map::new();
-    out.insert("id".into(), json!(o.id));
-    out.insert("active".into(), json!(o.active));
-    out.insert(
-        "status".into(),
-        json!(if lapsed {
-            "expired".to_string()
-        } else {
-            name(&ORDER_STATUSES, o.status)
-        }),
-    );
-    out.insert("emergency".into(), json!(o.emergency));
-    out.extend(spec_fields(&o.spec));
-    out.insert("issued_by".into(), json!(o.issuedBy));
-    out.insert("proposal_id".into(), json!(opt(o.proposalId)));
-    out.insert("activated_at".into(), json!(o.activatedAt));
-    let closed = if lapsed {
-        opt(o.spec.expiresAt)
-    } else {
-        opt(o.closedAt)
-    };
-    out.insert("closed_at".into(), json!(closed));
-    if o.spec.kind == KIND_HOLDING {
-        out.insert("consumed".into(), json!(o.consumed.to_string()));
-    }
-    Value::Object(out)
-}
-
-fn spec_fields(spec: &FreezeSpec) -> Map<String, Value> {
-    let mut out = Map::new();
-    out.insert("kind".into(), json!(name(&KINDS, spec.kind)));
-    out.insert("target".into(), target_value(Some(spec.kind), &spec.target));
-    if spec.kind == KIND_METHOD {
-        out.insert("selector".into(), json!(spec.selector));
-    }
-    if spec.kind == KIND_HOLDING {
-        out.insert("asset".into(), json!(spec.asset));
-        out.insert(
-            "amount".into(),
-            json!(if spec.amount.is_zero() {
-                "all".to_string()
-            } else {
-                spec.amount.to_string()
-            }),
-        );
-    }
-    if matches!(spec.kind, KIND_ACCOUNT | KIND_HOLDING) {
-        out.insert("direction".into(), json!(name(&DIRECTIONS, spec.direction)));
-    }
-    out.insert("reason".into(), json!(name(&REASONS, spec.reason)));
-    out.insert("legal_basis".into(), json!(spec.legalBasis));
-    out.insert(
-        "case_ref".into(),
-        json!((spec.caseRef != B256::ZERO).then_some(spec.caseRef)),
-    );
-    out.insert("expires_at".into(), json!(opt(spec.expiresAt)));
-    out
-}
-
 /// The order in which an order's fields are printed; others follow, alphabetically.
 const ORDER_FIELDS: [&str; 24] = [
     "kind",
@@ -967,7 +876,7 @@ fn print_fields(value: &Value, order: &[&str], skip: &[&str]) {
 
 async fn show_order(node: &Node, id: u64, json: bool) -> anyhow::Result<()> {
     let order = view(node, &ISupervision::getOrderCall { id }).await?;
-    let value = order_json(&order);
+    let value = order_value(&order);
     if json {
         print_json(&value);
         return Ok(());
@@ -988,7 +897,7 @@ fn proposal_json(p: &Proposal) -> Value {
     out.insert("order_id".into(), json!(opt(p.orderId)));
     match p.kind {
         1 => {
-            out.insert("spec".into(), Value::Object(spec_fields(&p.spec)));
+            out.insert("spec".into(), Value::Object(spec_json(&p.spec)));
         }
         3 => {
             out.insert("new_expires_at".into(), json!(opt(p.newExpiresAt)));
@@ -1033,7 +942,7 @@ async fn show_proposal(node: &Node, id: u64, json: bool) -> anyhow::Result<()> {
     if proposal.kind == 1 {
         println!("  order it would make:");
         print_fields(
-            &Value::Object(spec_fields(&proposal.spec)),
+            &Value::Object(spec_json(&proposal.spec)),
             &ORDER_FIELDS,
             &[],
         );
@@ -1060,7 +969,7 @@ async fn list_orders(
         orders.push(view(node, &ISupervision::getOrderCall { id }).await?);
     }
     if json {
-        print_json(&Value::Array(orders.iter().map(order_json).collect()));
+        print_json(&Value::Array(orders.iter().map(order_value).collect()));
         return Ok(());
     }
     if orders.is_empty() {
@@ -1069,7 +978,7 @@ async fn list_orders(
     }
     println!("ID  STATUS    KIND      REASON       EMERGENCY  ACTIVATED  CLOSED");
     for o in &orders {
-        let value = order_json(o);
+        let value = order_value(o);
         println!(
             "{:<3} {:<9} {:<9} {:<12} {:<10} {:<10} {}",
             o.id,

@@ -12,7 +12,7 @@ mod governance;
 mod metrics;
 mod openapi;
 mod routes;
-mod supervision;
+pub mod supervision;
 
 pub use error::ApiError;
 pub use routes::{ApiContext, router, serve};

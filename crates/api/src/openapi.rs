@@ -6,13 +6,14 @@ use serde_json::{Map, Value, json};
 use entente_modules::{
     evidence::{logic::MEDIA_TYPE_MAX, state::DIGESTS_MAX},
     governance::state::params,
+    supervision::names as sup,
 };
 
 use crate::{
     ApiError,
     evidence::DEFAULT_MEDIA_TYPE,
     governance::{ORG_STATUSES, PROPOSAL_STATUSES, PROPOSALS_LIMIT_DEFAULT, PROPOSALS_LIMIT_MAX},
-    supervision::{self as sup, ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX},
+    supervision::{ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX},
 };
 
 fn schema_ref(name: &str) -> Value {

@@ -27,8 +27,17 @@ use entente_modules::{
         abi::{
             FreezeSpec,
             ISupervision::{self, ISupervisionErrors, ISupervisionEvents},
+            Order,
         },
         enforce::{Holdings, is_frozen},
+        logic::{
+            DEFAULT_APPROVAL_PCT, DEFAULT_EMERGENCY_QUOTA, DEFAULT_EMERGENCY_TTL,
+            DEFAULT_FORCED_TRANSFER_PCT, DEFAULT_PROPOSAL_TTL,
+        },
+        names::{
+            DIRECTIONS, ORDER_STATUSES, PROPOSAL_KINDS, PROPOSAL_STATUSES, REASONS, TARGET_KINDS,
+            code_of, name,
+        },
         state::{
             KIND_ACCOUNT, KIND_HOLDING, KIND_METHOD, KIND_PENDING_TX, OrderRecord,
             PROPOSAL_FORCED_TRANSFER, PROPOSAL_FREEZE, PROPOSAL_RATIFY, ProposalRecord,
@@ -50,26 +59,6 @@ type Ctx = State<Arc<ApiContext>>;
 type Sup<'a, 'b> = SupStore<'a, ViewSlots<'b>>;
 type Gov<'a, 'b> = GovStore<'a, ViewSlots<'b>>;
 
-/// Target kinds, by code (1 = `account`).
-pub const TARGET_KINDS: [&str; 5] = ["account", "contract", "method", "holding", "tx"];
-/// Reason codes, by code (1 = `court_order`).
-pub const REASONS: [&str; 6] = [
-    "court_order",
-    "aml",
-    "sanctions",
-    "fraud",
-    "recall",
-    "other",
-];
-/// Directions of account and holding orders, by code (1 = `outbound`).
-pub const DIRECTIONS: [&str; 3] = ["outbound", "inbound", "both"];
-/// Order statuses, by code (1 = `active`).
-pub const ORDER_STATUSES: [&str; 4] = ["active", "lifted", "ratified", "expired"];
-/// Proposal kinds, by code (1 = `freeze`).
-pub const PROPOSAL_KINDS: [&str; 4] = ["freeze", "lift", "ratify", "forced_transfer"];
-/// Proposal statuses, by code (1 = `open`).
-pub const PROPOSAL_STATUSES: [&str; 3] = ["open", "executed", "expired"];
-
 /// Orders returned by one listing without a target when `limit` is not given.
 pub const ORDERS_LIMIT_DEFAULT: u64 = 50;
 /// Most orders one listing without a target returns.
@@ -77,30 +66,8 @@ pub const ORDERS_LIMIT_MAX: u64 = 500;
 /// Most log entries one history query gathers (per event group).
 const HISTORY_EVENTS_MAX: usize = 10_000;
 
-/// The module's defaults, as it applies them when a parameter is unset.
-const APPROVAL_PCT_DEFAULT: u64 = 66;
-const FORCED_TRANSFER_PCT_DEFAULT: u64 = 100;
-const PROPOSAL_TTL_DEFAULT: u64 = 10_000;
-const EMERGENCY_TTL_DEFAULT: u64 = 7_200;
-const EMERGENCY_QUOTA_DEFAULT: u64 = 3;
-
 // ---------------------------------------------------------------------------------------
 // Names.
-
-/// The name of a 1-based code; a code the module does not know stays numeric.
-fn name(table: &[&str], code: impl Into<u64>) -> String {
-    let code = code.into();
-    usize::try_from(code)
-        .ok()
-        .and_then(|c| c.checked_sub(1))
-        .and_then(|i| table.get(i))
-        .map_or_else(|| code.to_string(), |n| (*n).to_string())
-}
-
-/// The 1-based code of a name.
-fn code_of(table: &[&str], text: &str) -> Option<u8> {
-    table.iter().position(|n| *n == text).map(|i| i as u8 + 1)
-}
 
 fn bad(field: &'static str, reason: impl Into<String>) -> ApiError {
     ApiError::BadRequest {
@@ -237,7 +204,7 @@ fn amount_text(amount: U256) -> Value {
 }
 
 /// A `bytes32` target, readable: a transaction hash for `tx` orders, else the address.
-fn target_value(kind: Option<u8>, target: &B256) -> Value {
+pub fn target_value(kind: Option<u8>, target: &B256) -> Value {
     if kind != Some(KIND_PENDING_TX) && target[..12] == [0; 12] {
         json!(Address::from_slice(&target[12..]))
     } else {
@@ -296,7 +263,8 @@ fn needed(pct: u64, members: u64) -> u64 {
     (pct.saturating_mul(members)).div_ceil(100)
 }
 
-fn spec_json(spec: &FreezeSpec) -> Map<String, Value> {
+/// A spec's fields, named.
+pub fn spec_json(spec: &FreezeSpec) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("kind".into(), json!(name(&TARGET_KINDS, spec.kind)));
     out.insert("target".into(), target_value(Some(spec.kind), &spec.target));
@@ -322,11 +290,16 @@ fn spec_json(spec: &FreezeSpec) -> Map<String, Value> {
 
 /// An order, its spec's fields flattened in; status and `active` as of block `next`.
 pub(crate) fn order_json(order: &OrderRecord, next: u64) -> Value {
-    let active = order.is_active(next);
-    let lapsed = order.status == STATUS_ACTIVE && !active;
+    order_value(&order.abi(next))
+}
+
+/// An order as the module's ABI returns it (`getOrder`), as JSON: what the REST API
+/// answers and `entente admin supervision` prints.
+pub fn order_value(order: &Order) -> Value {
+    let lapsed = order.status == STATUS_ACTIVE && !order.active;
     let mut out = Map::new();
     out.insert("id".into(), json!(order.id));
-    out.insert("active".into(), json!(active));
+    out.insert("active".into(), json!(order.active));
     out.insert(
         "status".into(),
         json!(if lapsed {
@@ -337,13 +310,13 @@ pub(crate) fn order_json(order: &OrderRecord, next: u64) -> Value {
     );
     out.insert("emergency".into(), json!(order.emergency));
     out.extend(spec_json(&order.spec));
-    out.insert("issued_by".into(), json!(order.issued_by));
-    out.insert("proposal_id".into(), json!(nonzero(order.proposal_id)));
-    out.insert("activated_at".into(), json!(order.activated_at));
+    out.insert("issued_by".into(), json!(order.issuedBy));
+    out.insert("proposal_id".into(), json!(nonzero(order.proposalId)));
+    out.insert("activated_at".into(), json!(order.activatedAt));
     let closed = if lapsed {
         nonzero(order.spec.expiresAt)
     } else {
-        nonzero(order.closed_at)
+        nonzero(order.closedAt)
     };
     out.insert("closed_at".into(), json!(closed));
     if order.spec.kind == KIND_HOLDING {
@@ -391,10 +364,10 @@ fn proposal_json(
         param(
             gov,
             params::SUPERVISION_FORCED_TRANSFER_PCT,
-            FORCED_TRANSFER_PCT_DEFAULT,
+            DEFAULT_FORCED_TRANSFER_PCT,
         )?
     } else {
-        param(gov, params::SUPERVISION_APPROVAL_PCT, APPROVAL_PCT_DEFAULT)?
+        param(gov, params::SUPERVISION_APPROVAL_PCT, DEFAULT_APPROVAL_PCT)?
     };
     let abi = p.abi(head + 1, members);
     let mut out = Map::new();
@@ -484,26 +457,26 @@ pub async fn params_view(State(ctx): Ctx) -> Result<Json<SupervisionParams>, Api
         Ok(Json(SupervisionParams {
             height,
             members: gov.role_count(ROLE_REGULATOR).map_err(state_error)?,
-            approval_pct: param(gov, params::SUPERVISION_APPROVAL_PCT, APPROVAL_PCT_DEFAULT)?,
+            approval_pct: param(gov, params::SUPERVISION_APPROVAL_PCT, DEFAULT_APPROVAL_PCT)?,
             forced_transfer_pct: param(
                 gov,
                 params::SUPERVISION_FORCED_TRANSFER_PCT,
-                FORCED_TRANSFER_PCT_DEFAULT,
+                DEFAULT_FORCED_TRANSFER_PCT,
             )?,
             proposal_ttl_blocks: param(
                 gov,
                 params::SUPERVISION_PROPOSAL_TTL_BLOCKS,
-                PROPOSAL_TTL_DEFAULT,
+                DEFAULT_PROPOSAL_TTL,
             )?,
             emergency_ttl_blocks: param(
                 gov,
                 params::SUPERVISION_EMERGENCY_TTL_BLOCKS,
-                EMERGENCY_TTL_DEFAULT,
+                DEFAULT_EMERGENCY_TTL,
             )?,
             emergency_quota: param(
                 gov,
                 params::SUPERVISION_EMERGENCY_QUOTA,
-                EMERGENCY_QUOTA_DEFAULT,
+                DEFAULT_EMERGENCY_QUOTA,
             )?,
             orders: sup.order_count().map_err(state_error)?,
             proposals: sup.proposal_count().map_err(state_error)?,

@@ -14,22 +14,32 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-struct Dev {
-    proc: Proc,
-    info: Value,
-    data: PathBuf,
+/// A running `entente dev` network and what it wrote to `dev.json` (shared with the
+/// supervision tests).
+pub(crate) struct Dev {
+    pub(crate) proc: Proc,
+    pub(crate) info: Value,
+    pub(crate) data: PathBuf,
 }
 
 impl Dev {
-    fn url(&self, node: usize) -> String {
+    pub(crate) fn url(&self, node: usize) -> String {
         self.info["nodes"][node]["rpc_http"]
             .as_str()
             .unwrap()
             .to_string()
     }
 
+    /// The node's REST base URL.
+    pub(crate) fn api(&self, node: usize) -> String {
+        self.info["nodes"][node]["api"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// The admin key file `entente dev` wrote for organisation `i`.
-    fn admin_key(&self, i: usize) -> String {
+    pub(crate) fn admin_key(&self, i: usize) -> String {
         let path = self
             .data
             .join("network")
@@ -39,14 +49,14 @@ impl Dev {
         path.to_str().unwrap().to_string()
     }
 
-    fn dev_key(&self, i: usize) -> String {
+    pub(crate) fn dev_key(&self, i: usize) -> String {
         self.info["accounts"][i]["private_key"]
             .as_str()
             .unwrap()
             .to_string()
     }
 
-    fn dev_address(&self, i: usize) -> String {
+    pub(crate) fn dev_address(&self, i: usize) -> String {
         self.info["accounts"][i]["address"]
             .as_str()
             .unwrap()
@@ -54,7 +64,7 @@ impl Dev {
     }
 }
 
-fn start_dev(dir: &Scratch, base: u16) -> Dev {
+pub(crate) fn start_dev(dir: &Scratch, base: u16) -> Dev {
     let data = dir.0.join("dev");
     let info_path = data.join("dev.json");
     let (rpc, api, p2p) = (
@@ -91,10 +101,10 @@ fn start_dev(dir: &Scratch, base: u16) -> Dev {
 }
 
 /// What one `entente admin` run did.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl std::fmt::Display for Run {
@@ -107,8 +117,8 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// Runs `entente admin --rpc <rpc> <args>`.
-fn admin(rpc: &str, args: &[&str]) -> Run {
+/// Runs `entente admin --rpc <rpc> <args>` (waiting at most 30 s for a receipt).
+pub(crate) fn admin(rpc: &str, args: &[&str]) -> Run {
     let output = Command::new(entente())
         .args(["admin", "--rpc", rpc, "--wait", "30"])
         .args(args)
@@ -122,7 +132,7 @@ fn admin(rpc: &str, args: &[&str]) -> Run {
 }
 
 /// Runs a command that must succeed.
-fn admin_ok(rpc: &str, args: &[&str]) -> Run {
+pub(crate) fn admin_ok(rpc: &str, args: &[&str]) -> Run {
     let run = admin(rpc, args);
     assert!(run.ok, "entente admin {args:?} failed\n{run}");
     run

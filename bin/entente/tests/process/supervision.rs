@@ -23,128 +23,30 @@ use entente_modules::supervision::abi::ISupervision;
 use entente_primitives::LocalSigner;
 use serde_json::{Value, json};
 
-use crate::{common::*, gateway::http};
+use crate::{
+    admin::{Dev, Run, admin, admin_ok, start_dev},
+    common::*,
+    gateway::http,
+};
 
-/// Every step of the test, bounded: a CLI call waits at most this for its receipt.
-const WAIT: &str = "30";
-
-struct Dev {
-    proc: Proc,
-    info: Value,
-    data: PathBuf,
+/// `dev.json`'s names as these tests use them (addresses lower-case, as the REST API
+/// answers them).
+trait DevNames {
+    fn rpc(&self, node: usize) -> String;
+    fn key(&self, i: usize) -> String;
+    fn address(&self, i: usize) -> String;
 }
 
-impl Dev {
+impl DevNames for Dev {
     fn rpc(&self, node: usize) -> String {
-        self.info["nodes"][node]["rpc_http"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.url(node)
     }
-
-    fn api(&self, node: usize) -> String {
-        self.info["nodes"][node]["api"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    fn admin_key(&self, i: usize) -> String {
-        let path = self
-            .data
-            .join("network")
-            .join(format!("org{i}"))
-            .join("admin.key");
-        assert!(path.exists(), "no admin key at {}", path.display());
-        path.to_str().unwrap().to_string()
-    }
-
     fn key(&self, i: usize) -> String {
-        self.info["accounts"][i]["private_key"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.dev_key(i)
     }
-
     fn address(&self, i: usize) -> String {
-        self.info["accounts"][i]["address"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
+        self.dev_address(i).to_lowercase()
     }
-}
-
-fn start_dev(dir: &Scratch, base: u16) -> Dev {
-    let data = dir.0.join("dev");
-    let info_path = data.join("dev.json");
-    let (rpc, api, p2p) = (
-        base.to_string(),
-        (base + 10).to_string(),
-        (base + 20).to_string(),
-    );
-    let args = [
-        "dev",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--validators",
-        "4",
-        "--rpc-port",
-        &rpc,
-        "--api-port",
-        &api,
-        "--p2p-port",
-        &p2p,
-    ];
-    let proc = Proc::spawn(&args, &dir.0.join("dev.log"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !info_path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "dev.json never written\n{}",
-            proc.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    let info = serde_json::from_str(&std::fs::read_to_string(&info_path).unwrap()).unwrap();
-    Dev { proc, info, data }
-}
-
-/// What one `entente admin` run did.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ok: {}\n--- stdout\n{}--- stderr\n{}",
-            self.ok, self.stdout, self.stderr
-        )
-    }
-}
-
-/// `entente admin --rpc <rpc> --wait 30 <args>`.
-fn admin(rpc: &str, args: &[&str]) -> Run {
-    let output = Command::new(entente())
-        .args(["admin", "--rpc", rpc, "--wait", WAIT])
-        .args(args)
-        .output()
-        .expect("run entente admin");
-    Run {
-        ok: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn admin_ok(rpc: &str, args: &[&str]) -> Run {
-    let run = admin(rpc, args);
-    assert!(run.ok, "entente admin {args:?} failed\n{run}");
-    run
 }
 
 /// `entente admin supervision <args> --json`, which must succeed.

@@ -45,7 +45,9 @@ pub fn asset_number(address: &Address) -> Option<u64> {
     if bytes[..12] != ASSET_PREFIX {
         return None;
     }
-    let number = u64::from_be_bytes(bytes[12..].try_into().expect("8 bytes"));
+    let mut number = [0u8; 8];
+    number.copy_from_slice(&bytes[12..]);
+    let number = u64::from_be_bytes(number);
     (number != 0).then_some(number)
 }
 

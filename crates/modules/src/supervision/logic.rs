@@ -28,11 +28,12 @@ use crate::{
 /// The role of accounts that may receive forced transfers (granted by org admins).
 pub const ROLE_ESCROW: &str = "escrow";
 
-const DEFAULT_APPROVAL_PCT: u64 = 66;
-const DEFAULT_FORCED_TRANSFER_PCT: u64 = 100;
-const DEFAULT_PROPOSAL_TTL: u64 = 10_000;
-const DEFAULT_EMERGENCY_TTL: u64 = 7_200;
-const DEFAULT_EMERGENCY_QUOTA: u64 = 3;
+/// The parameters' values while governance has not set them.
+pub const DEFAULT_APPROVAL_PCT: u64 = 66;
+pub const DEFAULT_FORCED_TRANSFER_PCT: u64 = 100;
+pub const DEFAULT_PROPOSAL_TTL: u64 = 10_000;
+pub const DEFAULT_EMERGENCY_TTL: u64 = 7_200;
+pub const DEFAULT_EMERGENCY_QUOTA: u64 = 3;
 
 /// Why a supervision call was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

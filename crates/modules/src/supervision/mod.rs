@@ -11,12 +11,14 @@
 //! - [`logic`]: the rules, with typed errors.
 //! - [`enforce`]: the checks the executor and the asset module apply.
 //! - [`precompile`]: ABI decoding, dispatch and encoding.
+//! - [`names`]: the names of its codes, for the REST API and the CLI.
 
 use alloy_primitives::{Address, address};
 
 pub mod abi;
 pub mod enforce;
 pub mod logic;
+pub mod names;
 pub mod precompile;
 pub mod state;
 
