@@ -14,7 +14,7 @@ use entente_storage::StateView;
 use revm::context::{TxEnv, result::ExecutionResult};
 
 use crate::{
-    BlockEnv, BlockHashes, ExecError, SystemModules, TxRejection,
+    BlockEnv, BlockHashes, ExecError, SystemModules, TxRejection, WithoutFrameChecks,
     db::BlockDb,
     error::Failure,
     evm::Executor,
@@ -59,34 +59,10 @@ pub fn call<V: StateView>(
     modules: &dyn SystemModules,
     request: CallRequest,
 ) -> Result<CallOutcome, ExecError> {
-    let reads = Reads(modules);
+    let reads = WithoutFrameChecks(modules);
     let mut sim = Simulation::new(view, env, hashes, &reads, request);
     let gas_limit = sim.tx.gas_limit;
     sim.run(gas_limit)
-}
-
-/// The modules as `eth_call` runs them: without per-frame checks.
-struct Reads<'a>(&'a dyn SystemModules);
-
-impl SystemModules for Reads<'_> {
-    fn authorize(
-        &self,
-        state: &dyn StateView,
-        tx: &entente_primitives::RecoveredTx,
-        env: &BlockEnv,
-    ) -> Result<(), TxRejection> {
-        self.0.authorize(state, tx, env)
-    }
-    fn is_module(&self, address: &Address) -> bool {
-        self.0.is_module(address)
-    }
-    fn call(
-        &self,
-        call: &crate::ModuleCall<'_>,
-        host: &mut dyn crate::ModuleHost,
-    ) -> Result<crate::ModuleOutput, crate::ModuleHalt> {
-        self.0.call(call, host)
-    }
 }
 
 /// The least gas limit with which `request` succeeds, found by binary search between its

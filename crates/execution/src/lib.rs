@@ -33,6 +33,6 @@ pub use error::{ExecError, TxRejection};
 pub use host::DELEGATED_MODULE_CALL;
 pub use modules::{
     Denial, FrameCheck, FrameKind, MODULE_ACCOUNT_CODE, ModuleCall, ModuleHalt, ModuleHost,
-    ModuleOutput, NoModules, SystemModules,
+    ModuleOutput, NoModules, SystemModules, WithoutFrameChecks,
 };
 pub use validate::validate;

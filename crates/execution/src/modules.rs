@@ -99,6 +99,34 @@ pub trait SystemModules: Send + Sync {
     }
 }
 
+/// `M` without its per-frame checks ([`SystemModules::check_call`]): how `eth_call` runs
+/// the modules (reads of and by frozen targets keep working), and how a test builds a
+/// node that ignores them.
+pub struct WithoutFrameChecks<M>(pub M);
+
+impl<'m, M: std::ops::Deref<Target = dyn SystemModules + 'm> + Send + Sync> SystemModules
+    for WithoutFrameChecks<M>
+{
+    fn authorize(
+        &self,
+        state: &dyn StateView,
+        tx: &RecoveredTx,
+        env: &BlockEnv,
+    ) -> Result<(), TxRejection> {
+        self.0.authorize(state, tx, env)
+    }
+    fn is_module(&self, address: &Address) -> bool {
+        self.0.is_module(address)
+    }
+    fn call(
+        &self,
+        call: &ModuleCall<'_>,
+        host: &mut dyn ModuleHost,
+    ) -> Result<ModuleOutput, ModuleHalt> {
+        self.0.call(call, host)
+    }
+}
+
 /// No modules, no restrictions: plain Ethereum execution.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoModules;

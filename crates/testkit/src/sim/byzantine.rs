@@ -33,12 +33,9 @@ use commonware_p2p::{
 };
 use commonware_runtime::{Handle, IoBuf, Spawner, Supervisor as _};
 use entente_consensus::{Chain, Channels, Scheme, app::ProposalMutator, signing_scheme};
-use entente_execution::{
-    BlockEnv, ModuleCall, ModuleHalt, ModuleHost, ModuleOutput, SystemModules, TxRejection,
-};
+use entente_execution::{SystemModules, WithoutFrameChecks};
 use entente_modules::EntenteModules;
-use entente_primitives::{Block, RecoveredTx, merkle_root};
-use entente_storage::StateView;
+use entente_primitives::{Block, merkle_root};
 
 use super::Context;
 use crate::fixtures;
@@ -59,31 +56,6 @@ pub enum Byzantine {
     StaleReplay,
     Withholding,
     IgnoresFreezes,
-}
-
-/// The modules of a node built without supervision enforcement: everything as
-/// [`EntenteModules`] except the per-frame check.
-struct IgnoresFreezes;
-
-impl SystemModules for IgnoresFreezes {
-    fn authorize(
-        &self,
-        state: &dyn StateView,
-        tx: &RecoveredTx,
-        env: &BlockEnv,
-    ) -> Result<(), TxRejection> {
-        EntenteModules.authorize(state, tx, env)
-    }
-    fn is_module(&self, address: &Address) -> bool {
-        EntenteModules.is_module(address)
-    }
-    fn call(
-        &self,
-        call: &ModuleCall<'_>,
-        host: &mut dyn ModuleHost,
-    ) -> Result<ModuleOutput, ModuleHalt> {
-        EntenteModules.call(call, host)
-    }
 }
 
 impl Byzantine {
@@ -118,7 +90,10 @@ impl Byzantine {
     /// The system modules the validator's node executes with.
     pub fn modules(role: Option<Byzantine>) -> Arc<dyn SystemModules> {
         match role {
-            Some(Byzantine::IgnoresFreezes) => Arc::new(IgnoresFreezes),
+            Some(Byzantine::IgnoresFreezes) => {
+                let honest: Arc<dyn SystemModules> = Arc::new(EntenteModules);
+                Arc::new(WithoutFrameChecks(honest))
+            }
             _ => Arc::new(EntenteModules),
         }
     }
