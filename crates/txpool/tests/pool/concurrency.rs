@@ -112,8 +112,18 @@ fn a_bounded_pool_under_concurrent_load_stays_within_its_limits() {
                 })
             })
             .collect();
-        // A block producer: proposes, then commits what it proposed.
+        // A block producer: proposes, then commits what it proposed. It starts once the
+        // pool has hit its bound (10,000 transactions against a bound of 2,000 always
+        // get there), so the bound is exercised however the threads are scheduled, and
+        // then drains concurrently with the inserters still running.
         let producer = scope.spawn(|| {
+            let full = || {
+                let stats = pool.stats();
+                stats.evicted > 0 || stats.rejected.pool_full > 0
+            };
+            while !full() && !done.load(Ordering::Relaxed) {
+                std::thread::yield_now();
+            }
             let mut committed: BTreeMap<Address, u64> = BTreeMap::new();
             while !done.load(Ordering::Relaxed) {
                 let block = {
