@@ -13,6 +13,7 @@ mod rest;
 mod run;
 mod supervision;
 mod telemetry;
+mod trace;
 
 use std::path::PathBuf;
 
@@ -55,6 +56,10 @@ enum Command {
     /// (see docs/evidence.md).
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
+    /// Product traceability: one-time codes, commissioning, operations and item journeys
+    /// through a node's REST port (see docs/trace.md).
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
     /// Check an evidence certificate offline: content, signatures, inclusion, finality and
     /// the trusted chain. Exits non-zero with a distinct code per failure.
     Verify(evidence::VerifyArgs),
@@ -71,6 +76,7 @@ fn main() -> std::process::ExitCode {
         Command::Gateway(args) => gateway::run(*args),
         Command::Admin(args) => admin::run(*args),
         Command::Evidence(command) => evidence::run(command),
+        Command::Trace(command) => trace::run(command),
         Command::Verify(args) => evidence::verify(args),
     };
     match result {

@@ -45,13 +45,26 @@ pub(crate) enum RestError {
 pub(crate) struct Rest {
     /// The URL given, without a trailing slash; paths are appended to it.
     base: String,
-    authorization: HeaderValue,
+    /// None for the public endpoints (reads).
+    authorization: Option<HeaderValue>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl Rest {
     /// A client for `url` (`http://host:port`) with `token`; nothing is sent yet.
     pub(crate) fn connect(url: &str, token: &str) -> anyhow::Result<Self> {
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| anyhow!("the API token is not printable text"))?;
+        authorization.set_sensitive(true);
+        Self::open(url, Some(authorization))
+    }
+
+    /// A client for the public endpoints of `url`, without a token.
+    pub(crate) fn public(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, None)
+    }
+
+    fn open(url: &str, authorization: Option<HeaderValue>) -> anyhow::Result<Self> {
         let base = url.trim_end_matches('/').to_string();
         let uri: Uri = base
             .parse()
@@ -62,9 +75,6 @@ impl Rest {
                  http://127.0.0.1:8645 (the REST port speaks plain HTTP)"
             );
         }
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| anyhow!("the API token is not printable text"))?;
-        authorization.set_sensitive(true);
         Ok(Self {
             base,
             authorization,
@@ -88,13 +98,25 @@ impl Rest {
         })
     }
 
+    /// GETs `path` and decodes the JSON answer.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, RestError> {
+        let answer = self.exchange(Method::GET, path, String::new()).await?;
+        serde_json::from_slice(&answer).map_err(|err| {
+            RestError::Transport(format!(
+                "GET {}{path}: not the answer of an Entente node's REST port: {err}",
+                self.base
+            ))
+        })
+    }
+
     async fn exchange(&self, method: Method, path: &str, body: String) -> Result<Bytes, RestError> {
         let url = format!("{}{path}", self.base);
         let transport = |reason: String| RestError::Transport(format!("{method} {url}: {reason}"));
-        let request = http::Request::builder()
-            .method(method.clone())
-            .uri(&url)
-            .header(header::AUTHORIZATION, self.authorization.clone())
+        let mut request = http::Request::builder().method(method.clone()).uri(&url);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, authorization.clone());
+        }
+        let request = request
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .body(Full::new(Bytes::from(body)))

@@ -34,7 +34,7 @@ fn hex_b256(text: &str) -> Result<B256, String> {
     Ok(B256::from_slice(&bytes))
 }
 
-fn parse_b256(field: &'static str, text: &str) -> Result<B256, ApiError> {
+pub(crate) fn parse_b256(field: &'static str, text: &str) -> Result<B256, ApiError> {
     hex_b256(text).map_err(|reason| ApiError::BadRequest { field, reason })
 }
 

@@ -23,13 +23,14 @@ use entente_consensus::SubmitError;
 use entente_execution::{BlockEnv, CallRequest, ExecError, NoHashes};
 use entente_gateway::{Gateway, GatewayError, Session};
 use entente_modules::{
-    EVIDENCE_ADDRESS, GOVERNANCE_ADDRESS, SUPERVISION_ADDRESS,
+    EVIDENCE_ADDRESS, GOVERNANCE_ADDRESS, SUPERVISION_ADDRESS, TRACE_ADDRESS,
     evidence::abi::{self as evidence_abi, IEvidence::IEvidenceErrors},
     governance::{
         abi::IGovernance::{self, IGovernanceErrors},
         state::OrgId,
     },
     supervision::abi::ISupervision::ISupervisionErrors,
+    trace::abi::ITrace::ITraceErrors,
 };
 use entente_primitives::{LocalSigner, TxError};
 use entente_storage::{StateBase, StateView as _};
@@ -253,7 +254,7 @@ pub struct VoteBody {
 /// A transaction the node signed and pooled.
 #[derive(Debug, Serialize)]
 pub struct Submitted {
-    hash: B256,
+    pub(crate) hash: B256,
     from: Address,
     nonce: u64,
     gas: u64,
@@ -326,6 +327,11 @@ fn revert_message(to: Option<Address>, output: &[u8]) -> String {
             "execution reverted: {}",
             crate::supervision::error_text(&err)
         );
+    }
+    if to == Some(TRACE_ADDRESS)
+        && let Ok(err) = ITraceErrors::abi_decode(output)
+    {
+        return format!("execution reverted: {}", crate::trace::error_text(&err));
     }
     if let Ok(revert) = alloy_sol_types::Revert::abi_decode(output) {
         return format!("execution reverted: {}", revert.reason);
@@ -612,6 +618,37 @@ pub(crate) fn module_call(
         sign_and_submit(ctx, gateway, session, signer, tx, gas)?,
         output,
     ))
+}
+
+/// Admits, simulates and sizes every call of `calls` to the module at `to` against the
+/// committed state, then signs and submits them in order (consecutive nonces). A call
+/// that would be refused submits none.
+pub(crate) fn module_calls(
+    ctx: &ApiContext,
+    gateway: &Gateway,
+    session: &Session,
+    signer: &LocalSigner,
+    to: Address,
+    calls: Vec<Vec<u8>>,
+) -> Result<Vec<Submitted>, ApiError> {
+    let mut sized = Vec::with_capacity(calls.len());
+    for calldata in calls {
+        let tx = Outgoing {
+            to: Some(to),
+            data: calldata.into(),
+            value: U256::ZERO,
+            gas: None,
+        };
+        check_data(ctx, &tx.data)?;
+        admit(ctx, signer, &tx)?;
+        simulate(ctx, session.account, &tx)?;
+        let gas = gas_limit(ctx, session.account, &tx)?;
+        sized.push((tx, gas));
+    }
+    sized
+        .into_iter()
+        .map(|(tx, gas)| sign_and_submit(ctx, gateway, session, signer, tx, gas))
+        .collect()
 }
 
 /// Simulates, then signs and submits a call to the governance module.

@@ -3,7 +3,8 @@
 //! offline verification, Prometheus metrics, the governance registries and proposals,
 //! evidence records and their portable certificates, supervision orders, proposals and
 //! audit trails, the gateway (callers holding an API token act as an account whose key
-//! the node keeps), and the OpenAPI description.
+//! the node keeps), product traceability (items, journeys, operations) with the public
+//! consumer verification page, and the OpenAPI description.
 
 mod error;
 mod evidence;
@@ -13,6 +14,8 @@ mod metrics;
 mod openapi;
 mod routes;
 pub mod supervision;
+pub mod trace;
+pub mod verify_page;
 
 pub use error::ApiError;
 pub use routes::{ApiContext, router, serve};

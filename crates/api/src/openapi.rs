@@ -14,6 +14,7 @@ use crate::{
     evidence::DEFAULT_MEDIA_TYPE,
     governance::{ORG_STATUSES, PROPOSAL_STATUSES, PROPOSALS_LIMIT_DEFAULT, PROPOSALS_LIMIT_MAX},
     supervision::{ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX},
+    trace,
 };
 
 fn schema_ref(name: &str) -> Value {
@@ -81,7 +82,7 @@ fn paths() -> Value {
     );
     let proposal_id = path_param("id", "The proposal id (a non-negative integer)");
     let submit_help = "The node simulates the call on the latest committed state (refusing one that would revert, with its decoded reason), signs it as the token's account with the account's next pending nonce and submits it through the same ingress as eth_sendRawTransaction. Poll the hash with eth_getTransactionReceipt.";
-    json!({
+    let mut paths = json!({
         "/health": { "get": get("Liveness and the committed height", json!([]), None, &[]) },
         "/metrics": { "get": get("Prometheus metrics (text format)", json!([]), None, &[]) },
         "/v1/status": { "get": get("Chain id, head, validator set size, pool size", json!([]), None, &[]) },
@@ -141,7 +142,11 @@ fn paths() -> Value {
             "responses": responses("200", Some("WhoAmI"), &["401", "404"])
         } },
         "/v1/gateway/transactions": { "post": post("Sign and submit a transaction as the token's account", submit_help, json!([]), "TransactionRequest") }
-    })
+    });
+    if let (Value::Object(all), Value::Object(more)) = (&mut paths, trace_paths()) {
+        all.extend(more);
+    }
+    paths
 }
 
 fn quantity() -> Value {
@@ -280,7 +285,82 @@ fn schemas() -> Value {
     if let (Value::Object(all), Value::Object(more)) = (&mut schemas, supervision_schemas()) {
         all.extend(more);
     }
+    if let (Value::Object(all), Value::Object(more)) = (&mut schemas, trace_schemas()) {
+        all.extend(more);
+    }
     schemas
+}
+
+/// The trace module's paths (REST and the consumer page).
+fn trace_paths() -> Value {
+    json!({
+        "/v1/trace/products/{gtin}": { "get": get("A product: name, brand organisation and name, attributes hash", path_param("gtin", "The GTIN-14, with its check digit"), None, &["400", "404"]) },
+        "/v1/trace/lots/{gtin}/{lot}": { "get": get("A lot: producer, origin, production time, cross-border, status (recalled), hold, items commissioned", json!([
+            { "name": "gtin", "in": "path", "required": true, "schema": { "type": "string" } },
+            { "name": "lot", "in": "path", "required": true, "schema": { "type": "string" } }
+        ]), None, &["400", "404"]) },
+        "/v1/trace/items/{gtin}/{serial}": { "get": get("An item: state, owner, custodian, pallet, customs, code status, verifications, flags, and its journey (its own events, its lot's and its pallets' while it was packed, in chain order, each with block and transaction)", json!([
+            { "name": "gtin", "in": "path", "required": true, "schema": { "type": "string" } },
+            { "name": "serial", "in": "path", "required": true, "schema": { "type": "string" } }
+        ]), None, &["400", "404"]) },
+        "/v1/trace/pallets/{sscc}": { "get": get("A pallet (SSCC): state, custodian, recipient, customs, the keys of the items packed in it", path_param("sscc", "The SSCC, 18 digits with its check digit"), None, &["400", "404"]) },
+        "/v1/trace/transactions/{hash}": { "get": get("The public trace events of a committed transaction, with its block: what each line of the consumer page links to", path_param("hash", "The transaction hash, 0x-prefixed 32 bytes"), None, &["400", "404"]) },
+        "/v1/trace/operations": { "post": {
+            "summary": "Perform one trace operation as the token's account",
+            "description": format!("`op` names the operation; its fields follow (see docs/trace.md). A commissioning of up to {} items is split into transactions of {} items; every transaction is simulated before any is submitted, and a refusal (422, with the module's error by name, e.g. `WrongRecipient`) submits none.", trace::COMMISSION_ITEMS_MAX, trace::COMMISSION_CHUNK),
+            "security": [{ "bearerAuth": [] }],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("TraceOperation") } } },
+            "responses": responses("202", Some("TraceSubmitted"), &["400", "401", "404", "409", "422", "503"])
+        } },
+        "/verify/{gtin}/{serial}": {
+            "get": { "summary": "The public consumer page of an item (HTML): product, origin, inspections, journey, customs, recall and verification status, each line linked to its transaction", "parameters": [
+                { "name": "gtin", "in": "path", "required": true, "schema": { "type": "string" } },
+                { "name": "serial", "in": "path", "required": true, "schema": { "type": "string" } }
+            ], "responses": { "200": { "description": "The page", "content": { "text/html": {} } }, "404": { "description": "Not a registered product (HTML)", "content": { "text/html": {} } } } },
+            "post": { "summary": "Check the code under an item's seal (HTML form: code, city); the node verifies it on chain as gateway.verification_account and shows the outcome once final", "parameters": [
+                { "name": "gtin", "in": "path", "required": true, "schema": { "type": "string" } },
+                { "name": "serial", "in": "path", "required": true, "schema": { "type": "string" } }
+            ], "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string", "description": "32 hex digits" }, "city": { "type": "string" } } } } } },
+            "responses": { "200": { "description": "The page with the outcome", "content": { "text/html": {} } }, "400": { "description": "Malformed code or city (HTML)", "content": { "text/html": {} } }, "503": { "description": "Checks not enabled on this node, or busy (HTML)", "content": { "text/html": {} } }, "504": { "description": "The check is not final yet (HTML)", "content": { "text/html": {} } } } }
+        },
+        "/01/{gtin}/21/{serial}": { "get": { "summary": "GS1 Digital Link form of an item's identity (what a QR code holds): redirects to /verify/{gtin}/{serial}", "parameters": [
+            { "name": "gtin", "in": "path", "required": true, "schema": { "type": "string" } },
+            { "name": "serial", "in": "path", "required": true, "schema": { "type": "string" } }
+        ], "responses": { "303": { "description": "To the item's page" } } } }
+    })
+}
+
+/// The trace module's schemas.
+fn trace_schemas() -> Value {
+    let epc = json!({ "type": "object", "required": ["gtin", "serial"], "properties": { "gtin": { "type": "string" }, "serial": { "type": "string" } } });
+    json!({
+        "TraceEvent": object(&["time"], json!({
+            "time": { "type": "integer", "description": "event time, Unix seconds; not before the subject's last event, not after block time + trace.max_skew_secs" },
+            "time_zone_offset": { "type": "integer", "description": "minutes east of UTC" },
+            "read_point": { "type": "string", "description": "where (GLN or place), at most 64 bytes" },
+            "biz_transaction": hex("hash of the business transaction; never shown to consumers"),
+            "payload_hash": hex("hash of the off-chain EPCIS document"),
+            "entitlement": { "type": "string", "enum": trace::ENTITLEMENTS, "description": "default public; only public events appear on the consumer page" }
+        })),
+        "TraceOperation": object(&["op"], json!({
+            "op": { "type": "string", "enum": trace::OPERATIONS },
+            "prefix": { "type": "string" }, "org": { "type": "string", "description": "organisation id as text" },
+            "gtin": { "type": "string" }, "lot": { "type": "string" }, "serial": { "type": "string" },
+            "name": { "type": "string" }, "attrs_hash": hex("32 bytes"), "allowed": { "type": "boolean" },
+            "origin_country": { "type": "string", "description": "ISO 3166-1 alpha-2" },
+            "produced_at": { "type": "integer" }, "cross_border": { "type": "boolean" }, "ilmd_hash": hex("32 bytes"),
+            "items": { "type": "array", "description": "commission: [{serial, auth_commit}]; other operations: [{gtin, serial}]", "items": { "oneOf": [epc, { "type": "object", "required": ["serial", "auth_commit"], "properties": { "serial": { "type": "string" }, "auth_commit": hex("authCommit(gtin, serial, secret), 32 bytes") } }] } },
+            "serials": { "type": "array", "items": { "type": "string" } },
+            "ssccs": { "type": "array", "items": { "type": "string" } },
+            "to": { "type": "string", "description": "ship: the recipient organisation id" },
+            "pass": { "type": "boolean" }, "certificate_hash": hex("32 bytes"),
+            "declaration": hex("customs declaration hash"), "reason": hex("32 bytes"),
+            "flags": { "type": "array", "items": { "type": "string", "enum": ["suspected_clone", "probing", "diversion"] } },
+            "set": { "type": "boolean" },
+            "event": schema_ref("TraceEvent")
+        })),
+        "TraceSubmitted": { "type": "object", "properties": { "transactions": { "type": "array", "items": schema_ref("Submitted") } } }
+    })
 }
 
 /// The supervision module's schemas.
@@ -394,7 +474,7 @@ mod tests {
     use super::*;
 
     /// Every route the router serves, with its methods.
-    const ROUTES: [(&str, &str); 32] = [
+    const ROUTES: [(&str, &str); 41] = [
         ("/health", "get"),
         ("/metrics", "get"),
         ("/v1/status", "get"),
@@ -424,6 +504,15 @@ mod tests {
         ("/v1/supervision/frozen", "get"),
         ("/v1/supervision/history", "get"),
         ("/v1/supervision/transactions/{hash}", "get"),
+        ("/v1/trace/products/{gtin}", "get"),
+        ("/v1/trace/lots/{gtin}/{lot}", "get"),
+        ("/v1/trace/items/{gtin}/{serial}", "get"),
+        ("/v1/trace/pallets/{sscc}", "get"),
+        ("/v1/trace/transactions/{hash}", "get"),
+        ("/v1/trace/operations", "post"),
+        ("/verify/{gtin}/{serial}", "get"),
+        ("/verify/{gtin}/{serial}", "post"),
+        ("/01/{gtin}/21/{serial}", "get"),
         ("/v1/gateway/whoami", "get"),
         ("/v1/gateway/transactions", "post"),
         ("/openapi.json", "self"),

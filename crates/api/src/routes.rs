@@ -16,7 +16,9 @@ use entente_gateway::Gateway;
 use entente_primitives::Block;
 use serde::Serialize;
 
-use crate::{ApiError, evidence, gateway, governance, metrics, openapi, supervision};
+use crate::{
+    ApiError, evidence, gateway, governance, metrics, openapi, supervision, trace, verify_page,
+};
 
 /// What the REST handlers read, and the door through which the gateway submits.
 pub struct ApiContext {
@@ -29,6 +31,11 @@ pub struct ApiContext {
     pub gateway: Option<Arc<Gateway>>,
     /// Gas cap of the simulations that size gateway transactions (`rpc.gas_cap`).
     pub gas_cap: u64,
+    /// The gateway account the public verification page checks codes with.
+    pub verification_account: Option<alloy_primitives::Address>,
+    /// Code checks of the public page in progress (bounded by
+    /// [`crate::verify_page::CHECKS_IN_FLIGHT_MAX`]).
+    pub verify_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 type Ctx = State<Arc<ApiContext>>;
@@ -81,6 +88,20 @@ pub fn router(context: Arc<ApiContext>) -> Router {
             "/v1/supervision/transactions/{hash}",
             get(supervision::transaction),
         )
+        .route("/v1/trace/products/{gtin}", get(trace::product))
+        .route("/v1/trace/lots/{gtin}/{lot}", get(trace::lot))
+        .route("/v1/trace/items/{gtin}/{serial}", get(trace::item))
+        .route("/v1/trace/pallets/{sscc}", get(trace::pallet))
+        .route(
+            "/v1/trace/transactions/{hash}",
+            get(verify_page::transaction),
+        )
+        .route("/v1/trace/operations", post(trace::operation))
+        .route(
+            "/verify/{gtin}/{serial}",
+            get(verify_page::show).post(verify_page::check),
+        )
+        .route("/01/{gtin}/21/{serial}", get(verify_page::digital_link))
         .route("/v1/gateway/whoami", get(gateway::whoami))
         .route("/v1/gateway/transactions", post(gateway::transactions))
         .layer(DefaultBodyLimit::max(limit))

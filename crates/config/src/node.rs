@@ -254,6 +254,11 @@ pub struct GatewayConfig {
     pub keys_max: usize,
     /// Most API tokens in force at once. Default 1,000.
     pub tokens_max: usize,
+    /// The account (0x address; its key in the keystore, with the trace role
+    /// `verification_gateway`) the public verification page signs consumers' code checks
+    /// with. Default none: the page shows provenance but cannot check codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_account: Option<String>,
 }
 
 /// The default name of the environment variable holding the gateway passphrase.
@@ -269,6 +274,7 @@ impl Default for GatewayConfig {
             passphrase_file: None,
             keys_max: 1_000,
             tokens_max: 1_000,
+            verification_account: None,
         }
     }
 }

@@ -27,6 +27,10 @@ impl NodeConfig {
         let keystore_dir = optional_path("keystore_dir", &g.keystore_dir, "data/gateway/keystore");
         let tokens_file = optional_path("tokens_file", &g.tokens_file, "data/gateway/tokens.json");
         let passphrase_file = optional_path("passphrase_file", &g.passphrase_file, "gateway.pass");
+        let verification_account = match &g.verification_account {
+            Some(account) => format!("verification_account = \"{account}\""),
+            None => "# verification_account = \"0x…\"".to_string(),
+        };
         format!(
             r#"# Entente node configuration. Every field is optional; the default is shown in
 # the comment above it. Relative paths are resolved against this file's folder.
@@ -119,6 +123,10 @@ passphrase_env = "{pass_env}"
 keys_max = {keys}
 # Most API tokens in force at once (default {d_tokens}).
 tokens_max = {tokens}
+# The account (key in the keystore, trace role verification_gateway) with which the
+# public page /verify/<gtin>/<serial> checks consumers' codes (default none: the page
+# shows provenance only).
+{verification_account}
 
 # The other validators of the consortium: public key (as in the chain spec) and address.
 {peers}"#,
@@ -218,6 +226,10 @@ mod tests {
         config.gateway.enabled = true;
         config.gateway.passphrase_file = Some("secrets/gateway.pass".into());
         config.gateway.tokens_max = 7;
+        let unset = config.to_documented_toml();
+        assert!(unset.contains("# verification_account = "), "{unset}");
+        config.gateway.verification_account =
+            Some("0x00000000000000000000000000000000000000aa".into());
         let text = config.to_documented_toml();
         let parsed: NodeConfig = toml::from_str(&text).unwrap();
         assert_eq!(parsed, config);

@@ -9,6 +9,7 @@
 //! - [`evidence`]: evidence preservation (signed content digests, chain of custody).
 //! - [`assets`]: native fungible assets, each an ERC-20 at its own address.
 //! - [`supervision`]: regulator freezes, lifts and forced transfers, enforced per frame.
+//! - [`trace`]: product traceability and anti-counterfeit verification.
 //! - [`EntenteModules`]: the [`SystemModules`] the node executes with.
 
 pub mod assets;
@@ -17,6 +18,7 @@ pub mod evidence;
 pub mod governance;
 pub mod slots;
 pub mod supervision;
+pub mod trace;
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use entente_chainspec::ChainSpec;
@@ -39,12 +41,16 @@ pub const ASSETS_ADDRESS: Address = assets::ASSETS_ADDRESS;
 /// The supervision module's address.
 pub const SUPERVISION_ADDRESS: Address = supervision::SUPERVISION_ADDRESS;
 
+/// The trace module's address.
+pub const TRACE_ADDRESS: Address = trace::TRACE_ADDRESS;
+
 /// Every module address, for explorers and tests.
-pub const MODULE_ADDRESSES: [Address; 4] = [
+pub const MODULE_ADDRESSES: [Address; 5] = [
     GOVERNANCE_ADDRESS,
     EVIDENCE_ADDRESS,
     ASSETS_ADDRESS,
     SUPERVISION_ADDRESS,
+    TRACE_ADDRESS,
 ];
 
 /// The modules a node executes with.
@@ -84,6 +90,9 @@ impl SystemModules for EntenteModules {
         if call.address == SUPERVISION_ADDRESS {
             return supervision::precompile::call(call, host);
         }
+        if call.address == TRACE_ADDRESS {
+            return trace::precompile::call(call, host);
+        }
         if call.address == ASSETS_ADDRESS {
             return assets::precompile::registry_call(call, host);
         }
@@ -100,7 +109,7 @@ impl SystemModules for EntenteModules {
 pub struct GenesisError(String);
 
 /// Adds every module's genesis state (module accounts with their marker code, and their
-/// storage) to `diff`. The evidence and asset modules start with empty storage.
+/// storage) to `diff`. The evidence, asset and trace modules start with empty storage.
 pub fn add_genesis_state(spec: &ChainSpec, diff: &mut StateDiff) -> Result<(), GenesisError> {
     let code = Bytes::from_static(MODULE_ACCOUNT_CODE);
     let code_hash: B256 = keccak256(&code);

@@ -170,6 +170,14 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         address: config.rpc.listen.to_string(),
         reason: err.to_string(),
     })?;
+    let verification_account = match &config.gateway.verification_account {
+        None => None,
+        Some(text) => Some(text.parse::<alloy_primitives::Address>().map_err(|err| {
+            NodeError::Invalid(format!(
+                "gateway.verification_account {text:?} is not an address: {err}"
+            ))
+        })?),
+    };
     let api_context = Arc::new(entente_api::ApiContext {
         chain: chain.clone(),
         status: running.status.clone(),
@@ -177,6 +185,8 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         ingress: ingress.clone(),
         gateway,
         gas_cap: config.rpc.gas_cap,
+        verification_account,
+        verify_in_flight: Default::default(),
     });
     let (api_address, api_server) = entente_api::serve(config.api.listen, api_context)
         .await

@@ -18,4 +18,5 @@ mod limits;
 mod multi_process;
 mod supervision;
 mod timestamps;
+mod trace;
 mod validators;

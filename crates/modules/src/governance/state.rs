@@ -181,8 +181,12 @@ pub mod params {
     pub const SUPERVISION_EMERGENCY_TTL_BLOCKS: &str = "supervision.emergency_ttl_blocks";
     /// Active emergency freezes per regulator; 0 means the default (3).
     pub const SUPERVISION_EMERGENCY_QUOTA: &str = "supervision.emergency_quota";
+    /// Seconds an event time may run ahead of its block; 0 means the default (300).
+    pub const TRACE_MAX_SKEW_SECS: &str = "trace.max_skew_secs";
+    /// Wrong secrets an item takes before it is flagged as probed; 0 means the default (5).
+    pub const TRACE_PROBING_THRESHOLD: &str = "trace.probing_threshold";
     /// The parameters governance may change.
-    pub const MUTABLE: [&str; 8] = [
+    pub const MUTABLE: [&str; 10] = [
         PERMISSIONED,
         APPROVAL_PCT,
         PROPOSAL_TTL_BLOCKS,
@@ -191,6 +195,8 @@ pub mod params {
         SUPERVISION_PROPOSAL_TTL_BLOCKS,
         SUPERVISION_EMERGENCY_TTL_BLOCKS,
         SUPERVISION_EMERGENCY_QUOTA,
+        TRACE_MAX_SKEW_SECS,
+        TRACE_PROBING_THRESHOLD,
     ];
 }
 
