@@ -3,8 +3,9 @@ chromedriver (selenium 4), on a phone-sized window.
 
 Environment: PAGE_BASE (the node's REST URL), GTIN, GENUINE_SERIAL and GENUINE_CODE (an
 item sold through the retailer, never verified), CLONE_SERIAL and CLONE_CODE (another
-such item), HIDDEN (comma-separated texts the page must never show). Exits non-zero with
-a message on the first thing a person would not see as expected.
+such item), HIDDEN (comma-separated texts the page must never show); SCREENSHOT_DIR, optional, to
+keep full-page screenshots. Exits non-zero with a message on the first thing a person
+would not see as expected.
 """
 
 import json
@@ -68,6 +69,16 @@ def submit_code(driver, code, city):
     )
 
 
+def snapshot(driver, name):
+    """Saves a full-page screenshot when SCREENSHOT_DIR is set (for people, not checks)."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(390, max(844, height))
+        driver.save_screenshot(os.path.join(folder, f"{name}.png"))
+        driver.set_window_size(390, 844)
+
+
 def main():
     hidden = [h for h in os.environ.get("HIDDEN", "").split(",") if h]
     seen = {}
@@ -103,6 +114,7 @@ def main():
         seen["genuine"] = result
         check(result.startswith("Genuine"), f"genuine bottle reads {result!r}")
         check(not driver.find_elements(By.ID, "clone"), "a genuine bottle flagged")
+        snapshot(driver, "genuine")
 
         # A cloned bottle: the code is used in Guiyang, then again in Hangzhou.
         open_item(driver, os.environ["CLONE_SERIAL"])
@@ -117,6 +129,7 @@ def main():
         banner = text_of(driver, "#clone") or ""
         seen["clone_banner"] = banner
         check("Suspected clone" in banner and "Guiyang" in banner, f"banner: {banner!r}")
+        snapshot(driver, "clone")
         checks = text_of(driver, "#verification") or ""
         check("2" in checks, f"verification count: {checks!r}")
 

@@ -307,7 +307,7 @@ fn trace_paths() -> Value {
         "/v1/trace/transactions/{hash}": { "get": get("The public trace events of a committed transaction, with its block: what each line of the consumer page links to", path_param("hash", "The transaction hash, 0x-prefixed 32 bytes"), None, &["400", "404"]) },
         "/v1/trace/operations": { "post": {
             "summary": "Perform one trace operation as the token's account",
-            "description": format!("`op` names the operation; its fields follow (see docs/trace.md). A commissioning of up to {} items is split into transactions of {} items; every transaction is simulated before any is submitted, and a refusal (422, with the module's error by name, e.g. `WrongRecipient`) submits none.", trace::COMMISSION_ITEMS_MAX, trace::COMMISSION_CHUNK),
+            "description": format!("`op` names the operation; its fields follow (see docs/trace.md). A commissioning of up to {} items is split into transactions of {} items, a packing into transactions of {}; every transaction is simulated before any is submitted, and a refusal (422, with the module's error by name, e.g. `WrongRecipient`) submits none.", trace::COMMISSION_ITEMS_MAX, trace::COMMISSION_CHUNK, trace::PACK_CHUNK),
             "security": [{ "bearerAuth": [] }],
             "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("TraceOperation") } } },
             "responses": responses("202", Some("TraceSubmitted"), &["400", "401", "404", "409", "422", "503"])

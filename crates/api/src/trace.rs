@@ -19,7 +19,7 @@ use entente_modules::{
     slots::ViewSlots,
     trace::{
         abi::{Epc, EventInfo, ITrace},
-        logic::{Caller, Env, Resolved, TraceError},
+        logic::{Caller, Env, PALLET_ITEMS_MAX, Resolved, TraceError},
         state::{FLAG_DIVERSION, FLAG_PROBING, FLAG_SUSPECT_CLONE, TraceStore, step},
     },
 };
@@ -111,6 +111,8 @@ pub fn org_text(org: &B256) -> String {
 pub const COMMISSION_ITEMS_MAX: usize = 10_000;
 /// Items per commissioning transaction (about 64 KiB of calldata and 20M gas).
 pub const COMMISSION_CHUNK: usize = 400;
+/// Items per packing transaction (about 90 KiB of calldata); a pallet takes several.
+pub const PACK_CHUNK: usize = 400;
 /// Most trace events one journey gathers.
 const JOURNEY_EVENTS_MAX: usize = 10_000;
 
@@ -745,12 +747,29 @@ impl OperationBody {
                 info: event.info()?,
             }
             .abi_encode(),
-            Self::Pack { sscc, items, event } => I::packCall {
-                sscc,
-                items: epcs(&items),
-                info: event.info()?,
+            Self::Pack { sscc, items, event } => {
+                if items.is_empty() || items.len() as u64 > PALLET_ITEMS_MAX {
+                    return Err(bad(
+                        "items",
+                        format!(
+                            "1 to {PALLET_ITEMS_MAX} items per pallet, not {}",
+                            items.len()
+                        ),
+                    ));
+                }
+                let info = event.info()?;
+                return Ok(items
+                    .chunks(PACK_CHUNK)
+                    .map(|chunk| {
+                        I::packCall {
+                            sscc: sscc.clone(),
+                            items: epcs(chunk),
+                            info: info.clone(),
+                        }
+                        .abi_encode()
+                    })
+                    .collect());
             }
-            .abi_encode(),
             Self::Unpack { sscc, event } => I::unpackCall {
                 sscc,
                 info: event.info()?,
@@ -942,6 +961,28 @@ mod tests {
             let err = calldata(&body).unwrap_err();
             assert!(err.contains(expected), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn a_full_pallet_is_packed_in_several_transactions() {
+        let items: Vec<String> = (0..PALLET_ITEMS_MAX)
+            .map(|i| format!(r#"{{"gtin": "06901234567892", "serial": "S{i}"}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"op": "pack", "sscc": "069012340000000016", "items": [{}], "event": {{"time": 5}}}}"#,
+            items.join(",")
+        );
+        let calls = calldata(&body).unwrap();
+        assert_eq!(
+            calls.len(),
+            (PALLET_ITEMS_MAX as usize).div_ceil(PACK_CHUNK)
+        );
+        assert!(calls.iter().all(|c| c.len() < 128 * 1024));
+        let too_many = body.replace(
+            r#""items": ["#,
+            r#""items": [{"gtin": "1", "serial": "X"},"#,
+        );
+        assert!(calldata(&too_many).unwrap_err().contains("1 to 1000"));
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub const DEFAULT_PROBING_THRESHOLD: u64 = 5;
 /// Most items plus pallets one call may name (gas bounds it further: commissioning
 /// costs about 50,000 gas an item).
 pub const EPCS_PER_CALL_MAX: usize = 5_000;
+/// Most items one pallet holds: what one transaction can unpack (about 45,000 gas an
+/// item) within a 100M-gas block, with room to spare.
+pub const PALLET_ITEMS_MAX: u64 = 1_000;
 /// Longest product name and read point, in bytes.
 pub const NAME_BYTES_MAX: usize = 64;
 pub const READ_POINT_BYTES_MAX: usize = 64;
@@ -567,6 +570,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         self.require_role(ROLE_REGULATOR)?;
         check_prefix(prefix)?;
         self.check_org(&org)?;
+        // Prefixes never nest: a GTIN's owner must not depend on which one is read first.
         for len in 6..=prefix.len() {
             if self.store.prefix_owner(&prefix[..len])? != B256::ZERO {
                 return Err(TraceError::AlreadyExists(format!(
@@ -574,6 +578,14 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
                     &prefix[..len]
                 )));
             }
+        }
+        if self.store.prefix_covered(prefix)? {
+            return Err(TraceError::AlreadyExists(format!(
+                "a longer company prefix starting with {prefix}"
+            )));
+        }
+        for len in 6..prefix.len() {
+            self.store.set_prefix_covered(&prefix[..len])?;
         }
         self.store.set_prefix_owner(prefix, org)?;
         self.events.push(
@@ -875,11 +887,33 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         check_count(items.len())?;
         check_info(info)?;
         let key = pallet_key(sscc);
-        let old = self.store.pallet(&key)?;
-        if old.as_ref().is_some_and(|p| p.count > 0) {
-            return Err(TraceError::AlreadyExists(format!("packed pallet {sscc}")));
+        // A packed pallet at the caller's takes more items, so that a pallet larger than
+        // one transaction carries is packed in several; not once declared to customs (the
+        // items would inherit a declaration that did not cover them).
+        let (start, last) = match self.store.pallet(&key)? {
+            Some(pallet) if pallet.count > 0 => {
+                if pallet.custodian != org {
+                    return Err(self.unauthorized(format!(
+                        "pallet {sscc} is in another organisation's custody"
+                    )));
+                }
+                if pallet.state != PALLET_AT_CUSTODIAN || pallet.declared || pallet.cleared {
+                    return Err(TraceError::InvalidState {
+                        subject: key,
+                        state: pallet.state,
+                    });
+                }
+                (pallet.count, pallet.last_time)
+            }
+            Some(pallet) => (0, pallet.last_time),
+            None => (0, 0),
+        };
+        let total = start + items.len() as u64;
+        if total > PALLET_ITEMS_MAX {
+            return Err(invalid(format!(
+                "pallet {sscc} would hold {total} items, at most {PALLET_ITEMS_MAX}"
+            )));
         }
-        let last = old.as_ref().map_or(0, |p| p.last_time);
         self.check_time(key, last, info.eventTime)?;
         let mut keys = Vec::with_capacity(items.len());
         for (i, epc) in items.iter().enumerate() {
@@ -903,7 +937,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
             item.pallet = key;
             item.last_time = info.eventTime;
             self.store.put_item(&resolved.item, &item)?;
-            self.store.set_child(&key, i as u64, item.key)?;
+            self.store.set_child(&key, start + i as u64, item.key)?;
             keys.push(item.key);
         }
         self.store.put_pallet(&Pallet {
@@ -912,7 +946,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
             declared: false,
             cleared: false,
             last_time: info.eventTime,
-            count: items.len() as u64,
+            count: total,
             custodian: org,
             recipient: B256::ZERO,
             sscc: sscc.into(),

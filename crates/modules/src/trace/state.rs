@@ -2,7 +2,7 @@
 //!
 //! | record | base | fields |
 //! |---|---|---|
-//! | prefix | `slot("prefix", digits)` | owner organisation |
+//! | prefix | `slot("prefix", digits)` | owner organisation; `slot("prefix.covered", digits)` is 1 when a longer registered prefix starts with these digits |
 //! | product | `slot("product", gtin)` | `+0` brand organisation, `+1` attributes hash, `+2` name (bytes) |
 //! | producer authorisation | `slot("maker", gtin ‖ org)` | 1 when allowed |
 //! | lot | `slot("lot", lot key)` | `+0` packed (see [`Lot`]), `+1` producer, `+2` ILMD hash, `+3` GTIN, `+4` lot, `+5` recall reason, `+6` recalled at (bits 0–63), number (64–127) |
@@ -205,6 +205,19 @@ impl<S: Slots> TraceStore<'_, S> {
     pub fn set_prefix_owner(&mut self, prefix: &str, org: B256) -> Result<(), SlotError> {
         self.s
             .store(slot("prefix", prefix.as_bytes()), b256_to_word(org))
+    }
+
+    /// Whether a registered prefix is longer than `prefix` and starts with it.
+    pub fn prefix_covered(&mut self, prefix: &str) -> Result<bool, SlotError> {
+        Ok(!self
+            .s
+            .load(slot("prefix.covered", prefix.as_bytes()))?
+            .is_zero())
+    }
+
+    pub fn set_prefix_covered(&mut self, prefix: &str) -> Result<(), SlotError> {
+        self.s
+            .store(slot("prefix.covered", prefix.as_bytes()), U256::from(1u8))
     }
 
     pub fn product(&mut self, gtin: &str) -> Result<Option<Product>, SlotError> {
