@@ -66,6 +66,8 @@ pub struct P2pConfig {
     pub listen: SocketAddr,
     /// Largest message a peer may send, in bytes. Must fit the largest block. Default 16 MiB.
     pub message_bytes_max: u32,
+    /// Messages per second each peer may send on each channel.
+    pub rates: PeerRates,
     /// The other validators: their public keys (from the chain spec) and addresses.
     pub peers: Vec<PeerConfig>,
 }
@@ -75,8 +77,61 @@ impl Default for P2pConfig {
         Self {
             listen: "127.0.0.1:30300".parse().expect("valid address"),
             message_bytes_max: 16 * 1024 * 1024,
+            rates: PeerRates::default(),
             peers: Vec::new(),
         }
+    }
+}
+
+/// Messages per second one peer may send on each p2p channel (a burst of as many is
+/// admitted at once). A peer over its rate is slowed, not dropped: its further messages
+/// on that channel wait until the rate admits them (counted in the metric
+/// `…_p2p_…rate_limited`). Generous defaults: they stop floods, not honest bursts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeerRates {
+    /// Consensus votes. Default 500.
+    pub votes: u32,
+    /// Consensus certificates. Default 500.
+    pub certificates: u32,
+    /// Requests and answers for missing certificates. Default 200.
+    pub resolver: u32,
+    /// Proposed blocks. Default 100.
+    pub blocks: u32,
+    /// Block backfill for catching up. Default 200.
+    pub backfill: u32,
+    /// Gossiped transaction batches. Default 200.
+    pub txs: u32,
+    /// Status announcements. Default 10.
+    pub status: u32,
+}
+
+impl Default for PeerRates {
+    fn default() -> Self {
+        Self {
+            votes: 500,
+            certificates: 500,
+            resolver: 200,
+            blocks: 100,
+            backfill: 200,
+            txs: 200,
+            status: 10,
+        }
+    }
+}
+
+impl PeerRates {
+    /// Every rate with its name.
+    pub fn named(&self) -> [(&'static str, u32); 7] {
+        [
+            ("votes", self.votes),
+            ("certificates", self.certificates),
+            ("resolver", self.resolver),
+            ("blocks", self.blocks),
+            ("backfill", self.backfill),
+            ("txs", self.txs),
+            ("status", self.status),
+        ]
     }
 }
 
@@ -376,6 +431,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid {
                 field: "gateway.passphrase_env",
                 reason: "name an environment variable or set gateway.passphrase_file".into(),
+            });
+        }
+        if let Some((name, _)) = self.p2p.rates.named().into_iter().find(|(_, r)| *r == 0) {
+            return Err(ConfigError::Invalid {
+                field: "p2p.rates",
+                reason: format!("{name} must be at least 1 message per second"),
             });
         }
         if self.p2p.message_bytes_max < 64 * 1024 {

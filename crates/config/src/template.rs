@@ -48,6 +48,19 @@ listen = "{p2p_listen}"
 # Largest message a peer may send, bytes (default {d_msg}). Must fit the largest block.
 message_bytes_max = {msg}
 
+[p2p.rates]
+# Messages per second each peer may send on each channel (as many at once as a burst).
+# A peer over its rate is slowed, not dropped. Defaults: votes {dr_votes}, certificates
+# {dr_certs}, resolver {dr_resolver}, blocks {dr_blocks}, backfill {dr_backfill},
+# txs {dr_txs}, status {dr_status}.
+votes = {r_votes}
+certificates = {r_certs}
+resolver = {r_resolver}
+blocks = {r_blocks}
+backfill = {r_backfill}
+txs = {r_txs}
+status = {r_status}
+
 [rpc]
 # Ethereum JSON-RPC, HTTP and WebSocket on the same port (default "{d_rpc}").
 listen = "{rpc_listen}"
@@ -140,6 +153,20 @@ tokens_max = {tokens}
             p2p_listen = self.p2p.listen,
             d_msg = d.p2p.message_bytes_max,
             msg = self.p2p.message_bytes_max,
+            dr_votes = d.p2p.rates.votes,
+            dr_certs = d.p2p.rates.certificates,
+            dr_resolver = d.p2p.rates.resolver,
+            dr_blocks = d.p2p.rates.blocks,
+            dr_backfill = d.p2p.rates.backfill,
+            dr_txs = d.p2p.rates.txs,
+            dr_status = d.p2p.rates.status,
+            r_votes = self.p2p.rates.votes,
+            r_certs = self.p2p.rates.certificates,
+            r_resolver = self.p2p.rates.resolver,
+            r_blocks = self.p2p.rates.blocks,
+            r_backfill = self.p2p.rates.backfill,
+            r_txs = self.p2p.rates.txs,
+            r_status = self.p2p.rates.status,
             d_rpc = d.rpc.listen,
             rpc_listen = self.rpc.listen,
             d_req = d.rpc.request_bytes_max,
@@ -209,6 +236,7 @@ mod tests {
     fn documented_toml_parses_back_to_the_same_config() {
         let mut config = NodeConfig::default();
         config.rpc.gas_cap = 123_456;
+        config.p2p.rates.txs = 7;
         config.p2p.peers.push(PeerConfig {
             public_key: "cd".repeat(32),
             address: "127.0.0.1:30302".parse().unwrap(),

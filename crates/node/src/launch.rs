@@ -130,6 +130,7 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         config.p2p.listen,
         peers,
         config.p2p.message_bytes_max,
+        &config.p2p.rates,
         config.consensus.mailbox_size,
     );
 

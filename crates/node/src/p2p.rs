@@ -18,6 +18,7 @@ use commonware_stream::{
     sake::{self, Sake},
 };
 use commonware_utils::{NZUsize, ordered::Map};
+use entente_config::PeerRates;
 use entente_consensus::{
     Channels, channels,
     epochs::{Member, PeerTracker},
@@ -26,9 +27,9 @@ use entente_consensus::{
 /// Separates Entente's handshakes from any other protocol's.
 const P2P_NAMESPACE: &[u8] = b"_ENTENTE_P2P";
 
-/// Per-peer message rates. Generous: they stop floods, not honest bursts.
+/// A per-peer message rate (`p2p.rates`; the config refuses zero, read here as 1).
 fn rate(per_second: u32) -> Quota {
-    Quota::per_second(NonZeroU32::new(per_second).expect("non-zero rate"))
+    Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
 }
 
 pub type Sender = lookup::Sender<ed25519::PublicKey, tokio::Context>;
@@ -75,6 +76,7 @@ pub fn start(
     listen: SocketAddr,
     configured: Vec<(ed25519::PublicKey, SocketAddr)>,
     message_bytes_max: u32,
+    rates: &PeerRates,
     mailbox_size: usize,
 ) -> (Handle<()>, Oracle, LookupPeers, Channels<Sender, Receiver>) {
     let handshake: SakeCups<ed25519::PrivateKey, commonware_cryptography::ChaCha20Poly1305> =
@@ -100,16 +102,16 @@ pub fn start(
     // The current and the previous epoch's sets stay admitted across a transition.
     config.tracked_peer_sets = NZUsize!(2);
     let (mut network, oracle) = Network::new(context.child("p2p"), config);
-    // Per-peer rates, generous for honest traffic. Each channel's inbound queue holds a
-    // burst from every retained peer, so these also bound memory.
+    // Per-peer rates (`p2p.rates`). Each channel's inbound queue holds a burst from
+    // every retained peer, so these also bound memory.
     let channels = Channels {
-        votes: network.register(channels::VOTES, rate(500)),
-        certificates: network.register(channels::CERTIFICATES, rate(500)),
-        resolver: network.register(channels::RESOLVER, rate(200)),
-        blocks: network.register(channels::BLOCKS, rate(100)),
-        backfill: network.register(channels::BACKFILL, rate(200)),
-        txs: network.register(channels::TXS, rate(200)),
-        status: network.register(channels::STATUS, rate(10)),
+        votes: network.register(channels::VOTES, rate(rates.votes)),
+        certificates: network.register(channels::CERTIFICATES, rate(rates.certificates)),
+        resolver: network.register(channels::RESOLVER, rate(rates.resolver)),
+        blocks: network.register(channels::BLOCKS, rate(rates.blocks)),
+        backfill: network.register(channels::BACKFILL, rate(rates.backfill)),
+        txs: network.register(channels::TXS, rate(rates.txs)),
+        status: network.register(channels::STATUS, rate(rates.status)),
     };
     let peers = LookupPeers {
         oracle: oracle.clone(),

@@ -128,6 +128,7 @@ fn p2p_message_size_limit_holds_at_its_edge() {
             b_addr,
             vec![(a.clone(), a_addr)],
             limit,
+            &config.p2p.rates,
             config.consensus.mailbox_size,
         );
         let (_a_network, _a_oracle, mut a_peers, a_channels) = p2p::start(
@@ -136,6 +137,7 @@ fn p2p_message_size_limit_holds_at_its_edge() {
             a_addr,
             vec![(b.clone(), b_addr)],
             limit + 1,
+            &config.p2p.rates,
             config.consensus.mailbox_size,
         );
         let members = [&a, &b].map(|key| Member {
@@ -244,4 +246,128 @@ fn the_default_message_limit_carries_the_largest_default_block() {
     assert!(u64::from(NodeConfig::default().p2p.message_bytes_max) >= needed);
     // The smallest limit the config accepts (64 KiB) does not: launch refuses it.
     assert!(64 * 1024 < needed);
+}
+
+/// The messages `node`'s network slowed down from `peer` (over its per-channel rate).
+fn rate_limited_from(context: &tokio::Context, node: &str, peer: &ed25519::PublicKey) -> u64 {
+    let peer = format!("peer=\"{peer}\"");
+    context
+        .encode()
+        .lines()
+        .filter(|line| line.starts_with(&format!("{node}_p2p_")))
+        .filter(|line| line.contains("messages_rate_limited") && !line.starts_with('#'))
+        .filter(|line| line.contains(&peer))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// `p2p.rates` at its edge, on the node's own network over 127.0.0.1: a peer may send a
+/// burst of exactly its rate on a channel unhindered; beyond it, the node slows that
+/// peer to the rate — every message still arrives, in order, but no faster — and counts
+/// each slowed message.
+#[test]
+fn p2p_peer_rate_holds_at_its_edge() {
+    const RATE: u32 = 20;
+    let mut config = NodeConfig::default();
+    config.p2p.rates.txs = RATE;
+    config.validate().expect("a valid node config");
+    let base = free_ports();
+    let (a_addr, b_addr): (SocketAddr, SocketAddr) = (
+        format!("127.0.0.1:{base}").parse().unwrap(),
+        format!("127.0.0.1:{}", base + 1).parse().unwrap(),
+    );
+    let (a_key, b_key) = (ValidatorKey::from_seed(3), ValidatorKey::from_seed(4));
+    let (a, b) = (a_key.public_key(), b_key.public_key());
+
+    tokio::Runner::default().start(|context| async move {
+        // B is the node under test (txs at RATE per second per peer); A is a peer with
+        // the defaults, which sends as fast as it can.
+        let limit = config.p2p.message_bytes_max;
+        let (_b_network, _b_oracle, mut b_peers, b_channels) = p2p::start(
+            &context.child("b"),
+            b_key.0.clone(),
+            b_addr,
+            vec![(a.clone(), a_addr)],
+            limit,
+            &config.p2p.rates,
+            config.consensus.mailbox_size,
+        );
+        let (_a_network, _a_oracle, mut a_peers, a_channels) = p2p::start(
+            &context.child("a"),
+            a_key.0.clone(),
+            a_addr,
+            vec![(b.clone(), b_addr)],
+            limit,
+            &NodeConfig::default().p2p.rates,
+            config.consensus.mailbox_size,
+        );
+        let members = [&a, &b].map(|key| Member {
+            key: key.clone(),
+            fee_recipient: Address::ZERO,
+            p2p: None,
+        });
+        a_peers.track(0, &members);
+        b_peers.track(0, &members);
+        let (mut a_send, _a_recv) = a_channels.txs;
+        let (_b_send, mut b_recv) = b_channels.txs;
+        deliver(&context, &mut a_send, &b, &mut b_recv, b"hello").await;
+        // Let the connection's allowance refill completely.
+        context.sleep(Duration::from_secs(2)).await;
+        let slowed_before = rate_limited_from(&context, "b", &a);
+
+        // A burst of exactly the rate: delivered at once, nothing slowed.
+        let started = context.current();
+        for i in 0..RATE {
+            a_send.send(Recipients::One(b.clone()), i.to_be_bytes().to_vec(), false);
+        }
+        for i in 0..RATE {
+            let got = recv_within(&context, &mut b_recv, Duration::from_secs(5)).await;
+            assert_eq!(
+                got,
+                Some((a.clone(), i.to_be_bytes().to_vec())),
+                "message {i}"
+            );
+        }
+        let burst = context.current().duration_since(started).unwrap();
+        assert!(
+            burst < Duration::from_millis(750),
+            "the burst took {burst:?}"
+        );
+        assert_eq!(rate_limited_from(&context, "b", &a), slowed_before);
+
+        // Twice the rate more, at once: all of them arrive, in order, paced at the rate.
+        let started = context.current();
+        let extra = 2 * RATE;
+        for i in RATE..RATE + extra {
+            a_send.send(Recipients::One(b.clone()), i.to_be_bytes().to_vec(), false);
+        }
+        for i in RATE..RATE + extra {
+            let got = recv_within(&context, &mut b_recv, Duration::from_secs(10)).await;
+            assert_eq!(
+                got,
+                Some((a.clone(), i.to_be_bytes().to_vec())),
+                "message {i}"
+            );
+        }
+        let paced = context.current().duration_since(started).unwrap();
+        // `extra` messages at RATE per second take extra/RATE seconds (a few of them may
+        // ride on allowance regained while the burst was read).
+        let floor = Duration::from_millis(u64::from(extra - 5) * 1000 / u64::from(RATE));
+        assert!(
+            paced >= floor,
+            "{extra} messages over the rate took only {paced:?}"
+        );
+        assert!(paced < Duration::from_secs(10), "took {paced:?}");
+        let slowed = rate_limited_from(&context, "b", &a) - slowed_before;
+        assert!(
+            slowed >= u64::from(extra - 5) && slowed <= u64::from(extra),
+            "{slowed} messages counted as slowed of {extra} over the rate"
+        );
+        assert_eq!(
+            recv_within(&context, &mut b_recv, Duration::from_millis(300)).await,
+            None,
+            "a message arrived twice"
+        );
+    });
 }
