@@ -105,6 +105,14 @@ pub struct CommissionArgs {
 }
 
 pub fn run(command: TraceCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(execute(command))
+}
+
+async fn execute(command: TraceCommand) -> anyhow::Result<()> {
     match command {
         TraceCommand::Codes {
             gtin,
@@ -112,18 +120,6 @@ pub fn run(command: TraceCommand) -> anyhow::Result<()> {
             out,
             link_base,
         } => codes(&gtin, &serials, &out, &link_base),
-        command => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            runtime.block_on(remote(command))
-        }
-    }
-}
-
-async fn remote(command: TraceCommand) -> anyhow::Result<()> {
-    match command {
         TraceCommand::Commission(args) => commission(*args).await,
         TraceCommand::Op { gateway, body } => {
             let text = if body == "-" {
@@ -157,7 +153,6 @@ async fn remote(command: TraceCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        TraceCommand::Codes { .. } => unreachable!("handled without a runtime"),
     }
 }
 
