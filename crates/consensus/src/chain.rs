@@ -78,6 +78,9 @@ pub struct Chain {
     codec: BlockCodec,
     pending: Mutex<HashMap<BlockDigest, Arc<Executed>>>,
     events: tokio::sync::broadcast::Sender<CommittedBlock>,
+    /// Storage slots the transaction door read at the committed head (see
+    /// [`crate::ingress`]).
+    pub(crate) door_reads: Mutex<crate::ingress::HeadReads>,
 }
 
 impl Chain {
@@ -101,6 +104,7 @@ impl Chain {
             codec,
             pending: Mutex::new(HashMap::new()),
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
+            door_reads: Mutex::default(),
         }
     }
 

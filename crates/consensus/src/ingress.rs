@@ -6,16 +6,16 @@
 //! the same checks (it must not trust its peers) but does not forward again — the
 //! validator set is fully connected.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use commonware_cryptography::ed25519;
 use commonware_macros::select;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Handle, Metrics, Spawner};
 use entente_execution::{BlockEnv, TxRejection, validate};
 use entente_primitives::{RecoveredTx, TxError};
-use entente_storage::{StateBase, StateView};
+use entente_storage::{Account, StateBase, StateView, StorageError};
 use entente_txpool::{PoolError, SeenCache};
 use futures::{StreamExt as _, channel::mpsc};
 use parking_lot::Mutex;
@@ -106,7 +106,12 @@ fn admit(chain: &Chain, tx: RecoveredTx) -> Result<(), SubmitError> {
         .head()
         .map_err(|err| SubmitError::Storage(err.to_string()))?
         .ok_or_else(|| SubmitError::Storage("no genesis".into()))?;
-    let view = store.view(&StateBase::committed(head.height));
+    let committed = store.view(&StateBase::committed(head.height));
+    let view = HeadView {
+        view: &committed,
+        height: head.height,
+        reads: &chain.door_reads,
+    };
     let spec = chain.spec();
     let env = BlockEnv {
         number: head.height + 1,
@@ -132,6 +137,56 @@ fn admit(chain: &Chain, tx: RecoveredTx) -> Result<(), SubmitError> {
     validate(&ahead, &env, chain.modules().as_ref(), &tx)?;
     chain.pool().insert(tx, account_nonce)?;
     Ok(())
+}
+
+/// Most slots [`HeadReads`] keeps before it starts over.
+const HEAD_READS_MAX: usize = 65_536;
+
+/// Storage slots read at one committed height. Every transaction's admission reads the
+/// same registry and supervision slots (permissioning, freezes); the state at a committed
+/// height never changes, so they are read once per head.
+#[derive(Default)]
+pub(crate) struct HeadReads {
+    height: u64,
+    slots: HashMap<(Address, U256), U256>,
+}
+
+/// The committed state at `height`, its storage reads shared through `reads`.
+struct HeadView<'a, V: StateView> {
+    view: &'a V,
+    height: u64,
+    reads: &'a Mutex<HeadReads>,
+}
+
+impl<V: StateView> StateView for HeadView<'_, V> {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StorageError> {
+        self.view.account(address)
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        {
+            let reads = self.reads.lock();
+            if reads.height == self.height
+                && let Some(value) = reads.slots.get(&(*address, *slot))
+            {
+                return Ok(*value);
+            }
+        }
+        let value = self.view.storage(address, slot)?;
+        let mut reads = self.reads.lock();
+        if self.height > reads.height || reads.slots.len() >= HEAD_READS_MAX {
+            reads.height = self.height.max(reads.height);
+            reads.slots.clear();
+        }
+        if reads.height == self.height {
+            reads.slots.insert((*address, *slot), value);
+        }
+        Ok(value)
+    }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        self.view.code(code_hash)
+    }
 }
 
 /// A state view in which one sender's nonce is raised to `nonce`.
@@ -280,6 +335,63 @@ fn admit_batch(chain: &Chain, seen: &Mutex<SeenCache>, txs: Vec<Bytes>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Slot `n` holds `n + value`; counts the storage reads that reach it.
+    struct Counting {
+        value: u64,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl StateView for Counting {
+        fn account(&self, _: &Address) -> Result<Option<Account>, StorageError> {
+            Ok(None)
+        }
+        fn storage(&self, _: &Address, slot: &U256) -> Result<U256, StorageError> {
+            self.reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(*slot + U256::from(self.value))
+        }
+        fn code(&self, _: &B256) -> Result<Option<Bytes>, StorageError> {
+            Ok(None)
+        }
+    }
+
+    fn counting(value: u64) -> Counting {
+        Counting {
+            value,
+            reads: Default::default(),
+        }
+    }
+
+    fn read(view: &Counting, height: u64, reads: &Mutex<HeadReads>) -> U256 {
+        let head = HeadView {
+            view,
+            height,
+            reads,
+        };
+        head.storage(&Address::ZERO, &U256::from(1)).unwrap()
+    }
+
+    fn reached(view: &Counting) -> usize {
+        view.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[test]
+    fn door_reads_are_shared_within_a_head_and_never_across_heads() {
+        let reads = Mutex::new(HeadReads::default());
+        let (first, second) = (counting(100), counting(100));
+        assert_eq!(read(&first, 5, &reads), U256::from(101));
+        assert_eq!(read(&second, 5, &reads), U256::from(101));
+        assert_eq!((reached(&first), reached(&second)), (1, 0));
+        // A newer head reads its own state; an older one is served, not cached.
+        let newer = counting(200);
+        assert_eq!(read(&newer, 6, &reads), U256::from(201));
+        let older = counting(100);
+        assert_eq!(read(&older, 5, &reads), U256::from(101));
+        assert_eq!(read(&older, 5, &reads), U256::from(101));
+        assert_eq!(reached(&older), 2);
+        assert_eq!(read(&counting(200), 6, &reads), U256::from(201));
+    }
 
     #[test]
     fn batches_roundtrip_and_reject_garbage() {

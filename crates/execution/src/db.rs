@@ -6,7 +6,10 @@
 //! transaction, [`BlockDb::apply`] folds revm's changed state into the cache and into the
 //! block's [`StateDiff`], so the next transaction sees it.
 
-use std::collections::{HashMap, hash_map::Entry};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::{Mutex, MutexGuard, PoisonError},
+};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use entente_storage::{Account, EMPTY_CODE_HASH, StateDiff, StateView, StorageError};
@@ -37,6 +40,17 @@ pub struct BlockDb<'a, V> {
     storage: HashMap<Address, Slots>,
     /// Analysed code by hash.
     codes: HashMap<B256, Bytecode>,
+    /// Values read from the view through the shared [`StateView`] side (admission and
+    /// per-frame checks read the same registry slots for every transaction). The view
+    /// does not change during the block and the block's own writes are consulted first,
+    /// so these never go stale.
+    view_reads: Mutex<ViewReads>,
+}
+
+#[derive(Default)]
+struct ViewReads {
+    accounts: HashMap<Address, Option<Account>>,
+    storage: HashMap<(Address, U256), U256>,
 }
 
 impl<'a, V: StateView> BlockDb<'a, V> {
@@ -48,6 +62,7 @@ impl<'a, V: StateView> BlockDb<'a, V> {
             accounts: HashMap::new(),
             storage: HashMap::new(),
             codes: HashMap::new(),
+            view_reads: Mutex::default(),
         }
     }
 
@@ -146,6 +161,14 @@ impl<'a, V: StateView> BlockDb<'a, V> {
         slots.cleared = true;
     }
 
+    /// The reads cache (a panic while it was held left it consistent: every entry is a
+    /// view value).
+    fn view_reads(&self) -> MutexGuard<'_, ViewReads> {
+        self.view_reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn cached_storage(&self, address: &Address, slot: &U256) -> Option<U256> {
         let slots = self.storage.get(address)?;
         match slots.values.get(slot) {
@@ -224,17 +247,27 @@ impl<V: StateView> Database for BlockDb<'_, V> {
 /// The pending state (view plus the block's changes so far), for module hooks.
 impl<V: StateView> StateView for BlockDb<'_, V> {
     fn account(&self, address: &Address) -> Result<Option<Account>, StorageError> {
-        match self.accounts.get(address) {
-            Some(account) => Ok(*account),
-            None => self.view.account(address),
+        if let Some(account) = self.accounts.get(address) {
+            return Ok(*account);
         }
+        if let Some(account) = self.view_reads().accounts.get(address) {
+            return Ok(*account);
+        }
+        let account = self.view.account(address)?;
+        self.view_reads().accounts.insert(*address, account);
+        Ok(account)
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
-        match self.cached_storage(address, slot) {
-            Some(value) => Ok(value),
-            None => self.view.storage(address, slot),
+        if let Some(value) = self.cached_storage(address, slot) {
+            return Ok(value);
         }
+        if let Some(value) = self.view_reads().storage.get(&(*address, *slot)) {
+            return Ok(*value);
+        }
+        let value = self.view.storage(address, slot)?;
+        self.view_reads().storage.insert((*address, *slot), value);
+        Ok(value)
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
@@ -318,6 +351,59 @@ mod tests {
     fn loaded(db: &mut BlockDb<'_, OneAccount>, address: Address) -> EvmAccount {
         let info = db.basic(address).unwrap().unwrap_or_default();
         EvmAccount::from(info)
+    }
+
+    /// [`OneAccount`], counting the reads that reach it.
+    #[derive(Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl StateView for Counting {
+        fn account(&self, address: &Address) -> Result<Option<Account>, StorageError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            OneAccount.account(address)
+        }
+        fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            OneAccount.storage(address, slot)
+        }
+        fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+            OneAccount.code(code_hash)
+        }
+    }
+
+    #[test]
+    fn shared_reads_reach_the_view_once_and_never_hide_the_blocks_writes() {
+        let mut db = BlockDb::new(Counting::default(), &Hashes, 1);
+        let reads =
+            |db: &BlockDb<'_, Counting>| db.view.0.load(std::sync::atomic::Ordering::Relaxed);
+        for _ in 0..3 {
+            assert_eq!(
+                StateView::storage(&db, &HOLDER, &U256::from(1)).unwrap(),
+                U256::from(5)
+            );
+            assert_eq!(StateView::account(&db, &HOLDER).unwrap().unwrap().nonce, 1);
+        }
+        assert_eq!(reads(&db), 2);
+        // A write of the block wins over the value read before it.
+        let id = TransactionId::ZERO;
+        let slot = (
+            U256::from(1),
+            EvmStorageSlot::new_changed(U256::from(5), U256::from(9), id),
+        );
+        let info = db.basic(HOLDER).unwrap().unwrap_or_default();
+        let mut account = EvmAccount::from(info)
+            .with_touched_mark()
+            .with_storage([slot].into_iter());
+        account.info.nonce = 2;
+        db.apply(
+            EvmState::from_iter([(HOLDER, account)]),
+            &mut StateDiff::default(),
+        );
+        assert_eq!(
+            StateView::storage(&db, &HOLDER, &U256::from(1)).unwrap(),
+            U256::from(9)
+        );
+        assert_eq!(StateView::account(&db, &HOLDER).unwrap().unwrap().nonce, 2);
     }
 
     #[test]
