@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use alloy_primitives::Address;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use entente_api::verify_page::utc;
 use entente_config::NodeConfig;
 use entente_gateway::{Passphrase, TokenRecord, keystore_of, token_file_of};
 use entente_primitives::LocalSigner;
@@ -223,27 +224,6 @@ fn revoke_token(config_path: &Path, id: &str) -> anyhow::Result<()> {
         record.id, record.account
     );
     Ok(())
-}
-
-/// Unix seconds as `YYYY-MM-DD HH:MM:SS` (UTC), by the civil-from-days algorithm.
-fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]

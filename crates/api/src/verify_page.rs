@@ -68,9 +68,14 @@ fn esc(text: &str) -> String {
 
 /// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
 fn date(secs: u64) -> String {
+    format!("{} UTC", &utc(secs)[..16])
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS` (UTC, proleptic Gregorian calendar, by Howard
+/// Hinnant's civil-from-days algorithm).
+pub fn utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's algorithm.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -81,9 +86,10 @@ fn date(secs: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
         rem / 3600,
-        rem % 3600 / 60
+        rem % 3600 / 60,
+        rem % 60
     )
 }
 

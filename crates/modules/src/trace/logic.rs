@@ -441,6 +441,37 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         self.org()
     }
 
+    /// The caller's organisation must hold the item.
+    fn require_custody(
+        &self,
+        custodian: &B256,
+        org: B256,
+        gtin: &str,
+        serial: &str,
+    ) -> Result<(), TraceError> {
+        if *custodian != org {
+            return Err(self.unauthorized(format!(
+                "item {gtin}/{serial} is in another organisation's custody"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The caller's organisation must hold the pallet.
+    fn require_pallet_custody(
+        &self,
+        custodian: &B256,
+        org: B256,
+        sscc: &str,
+    ) -> Result<(), TraceError> {
+        if *custodian != org {
+            return Err(self.unauthorized(format!(
+                "pallet {sscc} is in another organisation's custody"
+            )));
+        }
+        Ok(())
+    }
+
     fn check_org(&mut self, org: &B256) -> Result<(), TraceError> {
         match self.gov.org(&OrgId(*org))? {
             Some(found) if found.status == OrgStatus::Active => Ok(()),
@@ -892,11 +923,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         // items would inherit a declaration that did not cover them).
         let (start, last) = match self.store.pallet(&key)? {
             Some(pallet) if pallet.count > 0 => {
-                if pallet.custodian != org {
-                    return Err(self.unauthorized(format!(
-                        "pallet {sscc} is in another organisation's custody"
-                    )));
-                }
+                self.require_pallet_custody(&pallet.custodian, org, sscc)?;
                 if pallet.state != PALLET_AT_CUSTODIAN || pallet.declared || pallet.cleared {
                     return Err(TraceError::InvalidState {
                         subject: key,
@@ -919,12 +946,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         for (i, epc) in items.iter().enumerate() {
             let resolved = self.resolve(&epc.gtin, &epc.serial)?;
             resolved.not_packed()?;
-            if resolved.custodian() != org {
-                return Err(self.unauthorized(format!(
-                    "item {}/{} is in another organisation's custody",
-                    epc.gtin, epc.serial
-                )));
-            }
+            self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
             let state = resolved.state();
             if !matches!(state, ITEM_COMMISSIONED | ITEM_IN_STOCK) {
                 return Err(TraceError::InvalidState {
@@ -969,11 +991,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         let org = self.org()?;
         check_info(info)?;
         let mut pallet = self.pallet_of(sscc)?;
-        if pallet.custodian != org {
-            return Err(self.unauthorized(format!(
-                "pallet {sscc} is in another organisation's custody"
-            )));
-        }
+        self.require_pallet_custody(&pallet.custodian, org, sscc)?;
         if pallet.state != PALLET_AT_CUSTODIAN {
             return Err(TraceError::InvalidState {
                 subject: pallet.key,
@@ -1054,12 +1072,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         for epc in items {
             let resolved = self.resolve(&epc.gtin, &epc.serial)?;
             resolved.not_packed()?;
-            if resolved.custodian() != org {
-                return Err(self.unauthorized(format!(
-                    "item {}/{} is in another organisation's custody",
-                    epc.gtin, epc.serial
-                )));
-            }
+            self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
             let state = resolved.state();
             if !matches!(state, ITEM_COMMISSIONED | ITEM_IN_STOCK) {
                 return Err(TraceError::InvalidState {
@@ -1078,11 +1091,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         }
         for sscc in ssccs {
             let mut pallet = self.pallet_of(sscc)?;
-            if pallet.custodian != org {
-                return Err(self.unauthorized(format!(
-                    "pallet {sscc} is in another organisation's custody"
-                )));
-            }
+            self.require_pallet_custody(&pallet.custodian, org, sscc)?;
             if pallet.state != PALLET_AT_CUSTODIAN {
                 return Err(TraceError::InvalidState {
                     subject: pallet.key,
@@ -1279,12 +1288,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         for epc in items {
             let resolved = self.resolve(&epc.gtin, &epc.serial)?;
             resolved.not_packed()?;
-            if resolved.custodian() != org {
-                return Err(self.unauthorized(format!(
-                    "item {}/{} is in another organisation's custody",
-                    epc.gtin, epc.serial
-                )));
-            }
+            self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
             let state = resolved.state();
             if state == ITEM_RECALLED {
                 return Err(TraceError::Recalled(resolved.item.key));
@@ -1363,12 +1367,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         for epc in items {
             let resolved = self.resolve(&epc.gtin, &epc.serial)?;
             resolved.not_packed()?;
-            if resolved.custodian() != org {
-                return Err(self.unauthorized(format!(
-                    "item {}/{} is in another organisation's custody",
-                    epc.gtin, epc.serial
-                )));
-            }
+            self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
             if matches!(resolved.item.state, ITEM_DECOMMISSIONED | ITEM_IN_TRANSIT) {
                 return Err(TraceError::InvalidState {
                     subject: resolved.item.key,
