@@ -964,7 +964,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_pallet_is_packed_in_several_transactions() {
+    fn a_full_pallet_is_packed_in_several_transactions() -> Result<(), String> {
         let items: Vec<String> = (0..PALLET_ITEMS_MAX)
             .map(|i| format!(r#"{{"gtin": "06901234567892", "serial": "S{i}"}}"#))
             .collect();
@@ -972,7 +972,7 @@ mod tests {
             r#"{{"op": "pack", "sscc": "069012340000000016", "items": [{}], "event": {{"time": 5}}}}"#,
             items.join(",")
         );
-        let calls = calldata(&body).unwrap();
+        let calls = calldata(&body)?;
         assert_eq!(
             calls.len(),
             (PALLET_ITEMS_MAX as usize).div_ceil(PACK_CHUNK)
@@ -983,10 +983,11 @@ mod tests {
             r#""items": [{"gtin": "1", "serial": "X"},"#,
         );
         assert!(calldata(&too_many).unwrap_err().contains("1 to 1000"));
+        Ok(())
     }
 
     #[test]
-    fn a_large_commissioning_is_split_into_transactions() {
+    fn a_large_commissioning_is_split_into_transactions() -> Result<(), String> {
         let items: Vec<String> = (0..COMMISSION_CHUNK + 1)
             .map(|i| {
                 format!(
@@ -999,12 +1000,14 @@ mod tests {
             r#"{{"op": "commission", "gtin": "06901234567892", "lot": "L", "items": [{}], "event": {{"time": 5}}}}"#,
             items.join(",")
         );
-        let calls = calldata(&body).unwrap();
+        let calls = calldata(&body)?;
         assert_eq!(calls.len(), 2);
-        let first = ITrace::commissionCall::abi_decode(&calls[0]).unwrap();
-        let second = ITrace::commissionCall::abi_decode(&calls[1]).unwrap();
+        let decode =
+            |call: &[u8]| ITrace::commissionCall::abi_decode(call).map_err(|err| err.to_string());
+        let (first, second) = (decode(&calls[0])?, decode(&calls[1])?);
         assert_eq!(first.serials.len(), COMMISSION_CHUNK);
         assert_eq!(second.serials, vec![format!("S{COMMISSION_CHUNK}")]);
         assert_eq!(first.info.entitlement, 4, "public by default");
+        Ok(())
     }
 }

@@ -369,7 +369,8 @@ mod tests {
             height,
             reads,
         };
-        head.storage(&Address::ZERO, &U256::from(1)).unwrap()
+        head.storage(&Address::ZERO, &U256::from(1))
+            .unwrap_or_default()
     }
 
     fn reached(view: &Counting) -> usize {
