@@ -526,6 +526,29 @@ pub struct CommissionItem {
     auth_commit: String,
 }
 
+/// A customs declaration or clearance: items and pallets, the declaration's hash.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomsBody {
+    #[serde(default)]
+    items: Vec<EpcBody>,
+    #[serde(default)]
+    ssccs: Vec<String>,
+    declaration: String,
+    event: EventBody,
+}
+
+impl CustomsBody {
+    fn parts(self) -> Result<(Vec<Epc>, Vec<String>, B256, EventInfo), ApiError> {
+        Ok((
+            epcs(&self.items),
+            self.ssccs,
+            parse_b256("declaration", &self.declaration)?,
+            self.event.info()?,
+        ))
+    }
+}
+
 /// `POST /v1/trace/operations`: one operation, named by `op`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -591,22 +614,8 @@ pub enum OperationBody {
         ssccs: Vec<String>,
         event: EventBody,
     },
-    CustomsDeclare {
-        #[serde(default)]
-        items: Vec<EpcBody>,
-        #[serde(default)]
-        ssccs: Vec<String>,
-        declaration: String,
-        event: EventBody,
-    },
-    CustomsClear {
-        #[serde(default)]
-        items: Vec<EpcBody>,
-        #[serde(default)]
-        ssccs: Vec<String>,
-        declaration: String,
-        event: EventBody,
-    },
+    CustomsDeclare(CustomsBody),
+    CustomsClear(CustomsBody),
     Sell {
         items: Vec<EpcBody>,
         event: EventBody,
@@ -797,30 +806,26 @@ impl OperationBody {
                 info: event.info()?,
             }
             .abi_encode(),
-            Self::CustomsDeclare {
-                items,
-                ssccs,
-                declaration,
-                event,
-            } => I::customsDeclareCall {
-                items: epcs(&items),
-                ssccs,
-                declaration: parse_b256("declaration", &declaration)?,
-                info: event.info()?,
+            Self::CustomsDeclare(body) => {
+                let (items, ssccs, declaration, info) = body.parts()?;
+                I::customsDeclareCall {
+                    items,
+                    ssccs,
+                    declaration,
+                    info,
+                }
+                .abi_encode()
             }
-            .abi_encode(),
-            Self::CustomsClear {
-                items,
-                ssccs,
-                declaration,
-                event,
-            } => I::customsClearCall {
-                items: epcs(&items),
-                ssccs,
-                declaration: parse_b256("declaration", &declaration)?,
-                info: event.info()?,
+            Self::CustomsClear(body) => {
+                let (items, ssccs, declaration, info) = body.parts()?;
+                I::customsClearCall {
+                    items,
+                    ssccs,
+                    declaration,
+                    info,
+                }
+                .abi_encode()
             }
-            .abi_encode(),
             Self::Sell { items, event } => I::sellCall {
                 items: epcs(&items),
                 info: event.info()?,
@@ -952,6 +957,14 @@ mod tests {
             (
                 format!(r#"{{"op": "commission", "gtin": "1", "lot": "L", "items": [{{"serial": "A", "auth_commit": "0x12"}}], {event}}}"#),
                 "auth_commit",
+            ),
+            (
+                format!(r#"{{"op": "customs_clear", "ssccs": [], "declaration": "0x12", {event}}}"#),
+                "declaration",
+            ),
+            (
+                format!(r#"{{"op": "customs_declare", "declaration": "0x{}", "extra": 1, {event}}}"#, "ab".repeat(32)),
+                "unknown field",
             ),
             (
                 r#"{"op": "flag", "gtin": "1", "serial": "A", "flags": ["stolen"], "set": true}"#.to_string(),

@@ -457,6 +457,28 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         Ok(())
     }
 
+    /// An item the caller's organisation holds, unpacked, in a state that may move
+    /// (commissioned or in stock), whose last event is not after `time`.
+    fn movable_item(
+        &mut self,
+        epc: &super::abi::Epc,
+        org: B256,
+        time: u64,
+    ) -> Result<Resolved, TraceError> {
+        let resolved = self.resolve(&epc.gtin, &epc.serial)?;
+        resolved.not_packed()?;
+        self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
+        let state = resolved.state();
+        if !matches!(state, ITEM_COMMISSIONED | ITEM_IN_STOCK) {
+            return Err(TraceError::InvalidState {
+                subject: resolved.item.key,
+                state,
+            });
+        }
+        self.check_time(resolved.item.key, resolved.last_time(), time)?;
+        Ok(resolved)
+    }
+
     /// The caller's organisation must hold the pallet.
     fn require_pallet_custody(
         &self,
@@ -944,17 +966,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         self.check_time(key, last, info.eventTime)?;
         let mut keys = Vec::with_capacity(items.len());
         for (i, epc) in items.iter().enumerate() {
-            let resolved = self.resolve(&epc.gtin, &epc.serial)?;
-            resolved.not_packed()?;
-            self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
-            let state = resolved.state();
-            if !matches!(state, ITEM_COMMISSIONED | ITEM_IN_STOCK) {
-                return Err(TraceError::InvalidState {
-                    subject: resolved.item.key,
-                    state,
-                });
-            }
-            self.check_time(resolved.item.key, resolved.last_time(), info.eventTime)?;
+            let resolved = self.movable_item(epc, org, info.eventTime)?;
             let mut item = resolved.item.clone();
             item.pallet = key;
             item.last_time = info.eventTime;
@@ -1070,17 +1082,7 @@ impl<'a, S: Slots, G: Slots> Env<'a, S, G> {
         }
         let mut keys = Vec::with_capacity(items.len() + ssccs.len());
         for epc in items {
-            let resolved = self.resolve(&epc.gtin, &epc.serial)?;
-            resolved.not_packed()?;
-            self.require_custody(&resolved.custodian(), org, &epc.gtin, &epc.serial)?;
-            let state = resolved.state();
-            if !matches!(state, ITEM_COMMISSIONED | ITEM_IN_STOCK) {
-                return Err(TraceError::InvalidState {
-                    subject: resolved.item.key,
-                    state,
-                });
-            }
-            self.check_time(resolved.item.key, resolved.last_time(), info.eventTime)?;
+            let resolved = self.movable_item(epc, org, info.eventTime)?;
             let mut item = resolved.item.clone();
             item.custodian = resolved.custodian();
             item.state = ITEM_IN_TRANSIT;
