@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use alloy_primitives::Address;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use entente_api::verify_page::utc;
+use entente_api::time::utc;
 use entente_config::NodeConfig;
 use entente_gateway::{Passphrase, TokenRecord, keystore_of, token_file_of};
 use entente_primitives::LocalSigner;

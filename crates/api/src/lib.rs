@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod routes;
 pub mod supervision;
+pub mod time;
 pub mod trace;
 pub mod verify_page;
 
