@@ -47,6 +47,15 @@ pub struct InitArgs {
     /// key and a node folder each, not in the chain spec.
     #[arg(long, default_value_t = 0)]
     pub spare: usize,
+    /// Every node's consensus.leader_timeout_ms [default: the node default, 1000].
+    #[arg(long)]
+    pub leader_timeout_ms: Option<u64>,
+    /// Every node's consensus.certification_timeout_ms [default: the node default, 2000].
+    #[arg(long)]
+    pub certification_timeout_ms: Option<u64>,
+    /// Every node's consensus.block_build_time_max_ms [default: the node default, 400].
+    #[arg(long)]
+    pub block_build_time_max_ms: Option<u64>,
 }
 
 /// A funded account as written to accounts.json.
@@ -62,6 +71,7 @@ pub fn dev_balance() -> U256 {
 }
 
 pub fn run(args: InitArgs) -> anyhow::Result<()> {
+    let consensus = consensus_timing(&args)?;
     let accounts: Vec<LocalSigner> = (0..args.accounts).map(|_| LocalSigner::random()).collect();
     let plan = ConsortiumPlan {
         name: args.name,
@@ -79,6 +89,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         permissioned: !args.permissionless,
         epoch_blocks: args.epoch_blocks,
         spare: args.spare,
+        consensus,
         ..ConsortiumPlan::local("entente", args.chain_id, args.orgs)
     };
     let consortium = write_consortium(&plan, &args.out)?;
@@ -126,4 +137,22 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The consensus timing of the generated configs: the node defaults with the flags
+/// given, checked as a node would check its config (nothing is written when invalid).
+fn consensus_timing(args: &InitArgs) -> anyhow::Result<entente_config::ConsensusConfig> {
+    let mut config = entente_config::NodeConfig::default();
+    let timing = &mut config.consensus;
+    if let Some(ms) = args.leader_timeout_ms {
+        timing.leader_timeout_ms = ms;
+    }
+    if let Some(ms) = args.certification_timeout_ms {
+        timing.certification_timeout_ms = ms;
+    }
+    if let Some(ms) = args.block_build_time_max_ms {
+        timing.block_build_time_max_ms = ms;
+    }
+    config.validate()?;
+    Ok(config.consensus)
 }

@@ -36,6 +36,8 @@ pub struct LocalOptions {
     pub keep: bool,
     /// `RUST_LOG` for the nodes.
     pub log: String,
+    /// Extra `entente init` arguments (consensus timing, as `--flag value` pairs).
+    pub init_args: Vec<String>,
 }
 
 struct NodeProc {
@@ -91,6 +93,7 @@ impl LocalNetwork {
             .args(["--p2p-port", &p2p.to_string()])
             .args(["--rpc-port", &rpc.to_string()])
             .args(["--api-port", &api.to_string()])
+            .args(&options.init_args)
             .output()
             .map_err(|err| process_error("entente init", err))?;
         if !output.status.success() {

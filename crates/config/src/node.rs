@@ -245,6 +245,11 @@ pub struct ConsensusConfig {
     /// Shortest interval between a block and its child, so an idle chain does not spin.
     /// Default 100 ms.
     pub block_interval_min_ms: u64,
+    /// Longest a proposer spends executing transactions into one block; the block is
+    /// closed with what fits, so a proposal reaches the others within their leader
+    /// timeout even when the pool holds more than a block. Below leader_timeout_ms.
+    /// Default 400 ms.
+    pub block_build_time_max_ms: u64,
     /// How far ahead of local time a block's timestamp may be. Default 2000 ms.
     pub timestamp_skew_max_ms: u64,
     /// Capacity of internal actor mailboxes. Default 1024.
@@ -259,6 +264,7 @@ impl Default for ConsensusConfig {
             timeout_retry_ms: 500,
             fetch_timeout_ms: 2000,
             block_interval_min_ms: 100,
+            block_build_time_max_ms: 400,
             timestamp_skew_max_ms: 2000,
             mailbox_size: 1024,
         }
@@ -400,6 +406,12 @@ impl NodeConfig {
                 reason: "must exceed consensus.leader_timeout_ms".into(),
             });
         }
+        if c.block_build_time_max_ms == 0 || c.block_build_time_max_ms >= c.leader_timeout_ms {
+            return Err(ConfigError::Invalid {
+                field: "consensus.block_build_time_max_ms",
+                reason: "must be greater than zero and below consensus.leader_timeout_ms".into(),
+            });
+        }
         if c.mailbox_size == 0 {
             return Err(ConfigError::Invalid {
                 field: "consensus.mailbox_size",
@@ -491,6 +503,18 @@ mod tests {
                 .unwrap();
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("certification_timeout_ms"), "{err}");
+        for budget in ["0", "1000", "1500"] {
+            let config: NodeConfig = toml::from_str(&format!(
+                "[consensus]\nleader_timeout_ms = 1000\nblock_build_time_max_ms = {budget}"
+            ))
+            .unwrap();
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains("block_build_time_max_ms"), "{budget}: {err}");
+        }
+        let config: NodeConfig =
+            toml::from_str("[consensus]\nleader_timeout_ms = 1000\nblock_build_time_max_ms = 999")
+                .unwrap();
+        config.validate().unwrap();
         assert!(toml::from_str::<NodeConfig>("[rpc]\nlisten = \"nowhere\"").is_err());
     }
 

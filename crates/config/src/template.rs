@@ -108,6 +108,9 @@ timeout_retry_ms = {tr}
 fetch_timeout_ms = {ft}
 # Shortest interval between a block and its child, ms (default {d_bi}).
 block_interval_min_ms = {bi}
+# Longest a proposer spends executing transactions into one block, ms; below
+# leader_timeout_ms (default {d_bt}).
+block_build_time_max_ms = {bt}
 # How far a block's timestamp may run ahead of local time, ms (default {d_skew}).
 timestamp_skew_max_ms = {skew}
 # Capacity of internal actor mailboxes (default {d_mb}).
@@ -207,6 +210,8 @@ tokens_max = {tokens}
             ft = self.consensus.fetch_timeout_ms,
             d_bi = d.consensus.block_interval_min_ms,
             bi = self.consensus.block_interval_min_ms,
+            d_bt = d.consensus.block_build_time_max_ms,
+            bt = self.consensus.block_build_time_max_ms,
             d_skew = d.consensus.timestamp_skew_max_ms,
             skew = self.consensus.timestamp_skew_max_ms,
             d_mb = d.consensus.mailbox_size,

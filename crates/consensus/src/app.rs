@@ -5,7 +5,14 @@
 //! (executing ancestors this node has not seen, e.g. after a restart), then hands the
 //! CPU work to [`Chain`] on a blocking-friendly thread.
 
-use std::{marker::PhantomData, sync::Arc, time::Duration};
+use std::{
+    marker::PhantomData,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use commonware_consensus::{
     Application, marshal::ancestry::Ancestry, simplex::types::Context as SimplexContext,
@@ -17,7 +24,7 @@ use entente_primitives::{Block, BlockDigest};
 use futures::StreamExt as _;
 use tracing::{debug, error, info, warn};
 
-use crate::{Chain, Scheme};
+use crate::{Chain, ChainError, Scheme};
 
 /// Deepest chain of unknown ancestors this node will execute to catch up on a proposal.
 /// Deeper gaps are filled by marshal's finalised-block sync instead.
@@ -96,6 +103,16 @@ pub fn now_ms(clock: &impl Clock) -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
+}
+
+/// Sets its flag when dropped: the proposal it guards is no longer wanted.
+#[derive(Default)]
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Runs CPU-bound chain work off the async executor threads.
@@ -213,11 +230,20 @@ where
         mut ancestry: impl Ancestry<Self::Block>,
         _input: (),
     ) -> Option<Digested<Self::Block>> {
+        // The others' leader timeout runs from about now: the build budget counts from
+        // here too, less the time spent deliberately waiting in `pace`.
+        let requested = Instant::now();
         let parent = ancestry.next().await?;
         if !self.ensure_executed(&runtime, &parent, ancestry).await {
             return None;
         }
+        let pacing = Instant::now();
         self.pace(&runtime, parent.inner()).await;
+        let deadline = self
+            .chain
+            .config()
+            .build_time_max
+            .map(|budget| requested + budget + pacing.elapsed());
         let proposer = match self.chain.fee_recipient(parent.inner(), &self.me) {
             Ok(recipient) => recipient.unwrap_or_default(),
             Err(err) => {
@@ -228,10 +254,15 @@ where
         let now = now_ms(&runtime);
         let chain = self.chain.clone();
         let parent_block = parent.inner().clone();
+        // Consensus drops this future when the view times out: the guard then tells the
+        // build to stop rather than finish a block nobody will take.
+        let abandoned = AbandonOnDrop::default();
+        let flag = abandoned.0.clone();
         let built = blocking(&runtime, "build", move || {
-            chain.build(&parent_block, proposer, now)
+            chain.build_until(&parent_block, proposer, now, deadline, &flag)
         })
         .await?;
+        drop(abandoned);
         match built {
             Ok(executed) => {
                 let mut block = executed.block.clone();
@@ -246,11 +277,13 @@ where
                     height = block.header.height,
                     txs = block.txs.len(),
                     round = %context.round,
+                    ms = requested.elapsed().as_millis() as u64,
                     "proposed block"
                 );
                 let digest = block.digest();
                 Some(Digested::precomputed(block, digest))
             }
+            Err(ChainError::Abandoned) => None,
             Err(err) => {
                 error!(%err, "failed to build a block");
                 None

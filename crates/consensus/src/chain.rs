@@ -8,7 +8,14 @@
 //! digest: each holds the state after the block as a pending layer on top of its parent,
 //! so a child can be built or verified before its parent is committed.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use commonware_cryptography::{Digestible as _, ed25519};
@@ -37,6 +44,11 @@ pub struct ChainConfig {
     pub empty_block_wait_ms: u64,
     /// How far ahead of local time a block's timestamp may be.
     pub timestamp_skew_max_ms: u64,
+    /// Longest a proposer takes, from the request for a proposal, to fill a block
+    /// (wall-clock; deliberate pacing not counted); the block is closed with what fits.
+    /// `None`: no limit (the block's size limits only). A proposal must reach the other
+    /// validators within their leader timeout, so the node sets this well below it.
+    pub build_time_max: Option<Duration>,
 }
 
 impl Default for ChainConfig {
@@ -45,6 +57,7 @@ impl Default for ChainConfig {
             block_interval_min_ms: 100,
             empty_block_wait_ms: 400,
             timestamp_skew_max_ms: 2_000,
+            build_time_max: None,
         }
     }
 }
@@ -77,6 +90,8 @@ pub struct Chain {
     config: ChainConfig,
     codec: BlockCodec,
     pending: Mutex<HashMap<BlockDigest, Arc<Executed>>>,
+    /// Blocks being executed right now, each with the lock its executor holds.
+    executing: Mutex<HashMap<BlockDigest, Arc<Mutex<()>>>>,
     events: tokio::sync::broadcast::Sender<CommittedBlock>,
     /// Storage slots the transaction door read at the committed head (see
     /// [`crate::ingress`]).
@@ -103,6 +118,7 @@ impl Chain {
             config,
             codec,
             pending: Mutex::new(HashMap::new()),
+            executing: Mutex::new(HashMap::new()),
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
             door_reads: Mutex::default(),
         }
@@ -225,6 +241,25 @@ impl Chain {
         proposer: Address,
         now_ms: u64,
     ) -> Result<Arc<Executed>, ChainError> {
+        let deadline = self
+            .config
+            .build_time_max
+            .map(|budget| Instant::now() + budget);
+        self.build_until(parent, proposer, now_ms, deadline, &AtomicBool::new(false))
+    }
+
+    /// [`Chain::build`] that stops adding transactions at `deadline` (at least one is
+    /// taken), and gives up with [`ChainError::Abandoned`] as soon as `abandoned` is set
+    /// (the view moved on and nobody wants the proposal any more), so a late build does
+    /// not compete for the CPU with the next one.
+    pub fn build_until(
+        &self,
+        parent: &Block,
+        proposer: Address,
+        now_ms: u64,
+        deadline: Option<Instant>,
+        abandoned: &AtomicBool,
+    ) -> Result<Arc<Executed>, ChainError> {
         let base = self
             .state_after(parent)?
             .ok_or_else(|| unknown_parent(parent))?;
@@ -233,6 +268,7 @@ impl Chain {
         let timestamp_ms = now_ms.max(parent.header.timestamp_ms + 1);
         let env = self.env(&parent.header, height, timestamp_ms, proposer);
         let hashes = self.hashes(parent);
+        let started = Instant::now();
         let candidates = self.pool.best(
             self.spec.limits.block_txs_max as usize,
             self.spec.limits.block_txs_bytes_max,
@@ -244,11 +280,23 @@ impl Chain {
                     .unwrap_or_default()
             },
         );
+        let selected = started.elapsed();
         let mut builder = BlockBuilder::new(view.clone(), env, &hashes, self.modules.as_ref());
         let mut included = Vec::new();
         let mut bytes = 0usize;
         for tx in candidates {
             if builder.gas_remaining() < 21_000 {
+                break;
+            }
+            if abandoned.load(Ordering::Relaxed) {
+                return Err(ChainError::Abandoned);
+            }
+            // At least one transaction per block, so a tiny budget still makes progress.
+            if !included.is_empty() && deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                debug!(
+                    included = included.len(),
+                    "block build time budget spent; closing the block"
+                );
                 break;
             }
             if bytes + tx.raw.len() + 4 > self.spec.limits.block_txs_bytes_max {
@@ -262,7 +310,11 @@ impl Chain {
                 Err(rejection) => debug!(tx = %tx.hash, %rejection, "skipping transaction"),
             }
         }
+        if abandoned.load(Ordering::Relaxed) {
+            return Err(ChainError::Abandoned);
+        }
         let outcome = builder.finish();
+        let executed = started.elapsed();
         let tx_root = merkle_root(&included.iter().map(keccak256).collect::<Vec<_>>());
         let receipts_root = merkle_root(
             &outcome
@@ -272,6 +324,14 @@ impl Chain {
                 .collect::<Vec<_>>(),
         );
         let (state_root, tree) = self.store.state_root_after(&base, &outcome.diff)?;
+        debug!(
+            height,
+            txs = included.len(),
+            select_ms = selected.as_millis() as u64,
+            execute_ms = (executed - selected).as_millis() as u64,
+            root_ms = (started.elapsed() - executed).as_millis() as u64,
+            "built block"
+        );
         let header = Header {
             parent: parent.digest(),
             height,
@@ -327,9 +387,24 @@ impl Chain {
     /// Executes `block` on `parent`'s state and checks every commitment in its header.
     /// Used to verify proposals and to apply finalised blocks this node never verified.
     pub fn execute(&self, parent: &Block, block: &Block) -> Result<Arc<Executed>, ChainError> {
-        if let Some(executed) = self.pending.lock().get(&block.digest()) {
+        let digest = block.digest();
+        if let Some(executed) = self.pending.lock().get(&digest) {
             return Ok(executed.clone());
         }
+        // One execution of a block at a time: a second caller (a leader that needs the
+        // parent its abandoned verification is still executing) waits for the first
+        // one's result instead of doing the same work beside it.
+        let turn = self.executing.lock().entry(digest).or_default().clone();
+        let _turn = turn.lock();
+        if let Some(executed) = self.pending.lock().get(&digest) {
+            return Ok(executed.clone());
+        }
+        let result = self.execute_once(parent, block);
+        self.executing.lock().remove(&digest);
+        result
+    }
+
+    fn execute_once(&self, parent: &Block, block: &Block) -> Result<Arc<Executed>, ChainError> {
         let base = self
             .state_after(parent)?
             .ok_or_else(|| unknown_parent(parent))?;
@@ -361,7 +436,9 @@ impl Chain {
                 bytes,
             });
         }
+        let started = Instant::now();
         let txs = self.decode_txs(block)?;
+        let decoded = started.elapsed();
         let tx_root = merkle_root(&txs.iter().map(|tx| tx.hash).collect::<Vec<_>>());
         check_root("tx_root", header.tx_root, tx_root)?;
 
@@ -387,6 +464,7 @@ impl Chain {
             }
         }
         let outcome = builder.finish();
+        let executed = started.elapsed();
         if outcome.gas_used != header.gas_used {
             return Err(field("gas_used", outcome.gas_used, header.gas_used));
         }
@@ -400,6 +478,14 @@ impl Chain {
         check_root("receipts_root", header.receipts_root, receipts_root)?;
         let (state_root, tree) = self.store.state_root_after(&base, &outcome.diff)?;
         check_root("state_root", header.state_root, state_root)?;
+        debug!(
+            height = header.height,
+            txs = txs.len(),
+            decode_ms = decoded.as_millis() as u64,
+            execute_ms = (executed - decoded).as_millis() as u64,
+            root_ms = (started.elapsed() - executed).as_millis() as u64,
+            "executed block"
+        );
         Ok(self.remember(block.clone(), outcome.receipts, outcome.diff, tree, base))
     }
 

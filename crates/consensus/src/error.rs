@@ -38,6 +38,8 @@ pub enum ChainError {
         header: String,
         computed: String,
     },
+    #[error("block building abandoned: consensus no longer wants the proposal")]
+    Abandoned,
     #[error("local failure while executing: {reason}")]
     Local { reason: String },
     #[error("block at height {height} was finalised but executes differently here: {reason}")]

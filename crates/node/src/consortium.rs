@@ -43,6 +43,8 @@ pub struct ConsortiumPlan {
     /// Organisations prepared to join later: an admin key and a node folder each, but
     /// not in the chain spec (governance adds them to the running network).
     pub spare: usize,
+    /// Consensus timing written into every node's config (local tuning).
+    pub consensus: entente_config::ConsensusConfig,
 }
 
 impl ConsortiumPlan {
@@ -63,6 +65,7 @@ impl ConsortiumPlan {
             epoch_blocks: entente_chainspec::ConsensusRules::default().epoch_blocks,
             registered: Vec::new(),
             spare: 0,
+            consensus: entente_config::ConsensusConfig::default(),
         }
     }
 }
@@ -218,7 +221,10 @@ pub fn write_consortium(plan: &ConsortiumPlan, out: &Path) -> Result<Consortium,
         let dir = out.join(&name);
         std::fs::create_dir_all(&dir)?;
         write_secret(&dir.join("node.key"), &key.to_hex())?;
-        let mut config = NodeConfig::default();
+        let mut config = NodeConfig {
+            consensus: plan.consensus.clone(),
+            ..NodeConfig::default()
+        };
         config.p2p.listen = port(plan.p2p_port, i)?;
         config.rpc.listen = port(plan.rpc_port, i)?;
         config.api.listen = port(plan.api_port, i)?;

@@ -103,6 +103,9 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
         ChainConfig {
             block_interval_min_ms: config.consensus.block_interval_min_ms,
             timestamp_skew_max_ms: config.consensus.timestamp_skew_max_ms,
+            build_time_max: Some(Duration::from_millis(
+                config.consensus.block_build_time_max_ms,
+            )),
             ..ChainConfig::default()
         },
     ));

@@ -14,6 +14,10 @@ use entente_txpool::{PoolLimits, TxPool};
 const NOW_MS: u64 = 10_000;
 
 fn node() -> (Arc<Chain>, Block) {
+    node_with(ChainConfig::default())
+}
+
+fn node_with(config: ChainConfig) -> (Arc<Chain>, Block) {
     let spec = Arc::new(fixtures::spec(4, 4));
     let codec = BlockCodec {
         txs_max: spec.limits.block_txs_max,
@@ -26,7 +30,7 @@ fn node() -> (Arc<Chain>, Block) {
         store,
         TxPool::new(PoolLimits::default()),
         Arc::new(EntenteModules),
-        ChainConfig::default(),
+        config,
     );
     (Arc::new(chain), genesis)
 }
@@ -61,6 +65,39 @@ fn with_txs(block: &Block, txs: Vec<Bytes>) -> Block {
     let mut header = block.header.clone();
     header.tx_root = merkle_root(&txs.iter().map(keccak256).collect::<Vec<_>>());
     Block::new(header, txs)
+}
+
+#[test]
+fn a_spent_build_budget_closes_the_block_and_the_rest_follows() {
+    let (proposer, genesis) = node_with(ChainConfig {
+        build_time_max: Some(std::time::Duration::ZERO),
+        ..ChainConfig::default()
+    });
+    for nonce in 0..3 {
+        let tx = transfer(&account(0), nonce, Address::repeat_byte(7), U256::from(5));
+        proposer.pool().insert(tx, 0).unwrap();
+    }
+    // No time at all: the block still takes one transaction, so the chain progresses.
+    let first = proposer.build(&genesis, fee_recipient(0), NOW_MS).unwrap();
+    assert_eq!(first.block.txs.len(), 1);
+    let (validator, _) = node();
+    validator
+        .verify(&genesis, &first.block, &leader(0), NOW_MS)
+        .unwrap();
+    proposer.commit(&first.block, None).unwrap();
+    let second = proposer
+        .build(&first.block, fee_recipient(0), NOW_MS + 1)
+        .unwrap();
+    assert_eq!(second.block.txs.len(), 1);
+
+    // Without a budget the same pool fills one block.
+    let (unbounded, genesis) = node();
+    for nonce in 0..3 {
+        let tx = transfer(&account(0), nonce, Address::repeat_byte(7), U256::from(5));
+        unbounded.pool().insert(tx, 0).unwrap();
+    }
+    let built = unbounded.build(&genesis, fee_recipient(0), NOW_MS).unwrap();
+    assert_eq!(built.block.txs.len(), 3);
 }
 
 #[test]

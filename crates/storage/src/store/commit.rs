@@ -58,6 +58,7 @@ impl Store {
     /// parts that disagree in size (`Inconsistent`).
     pub fn commit(&self, commit: BlockCommit<'_>) -> Result<CommitOutcome, StorageError> {
         let _serialised = self.inner.commit_lock.lock();
+        let started = std::time::Instant::now();
         let block = commit.block;
         let height = block.header.height;
         let hash = block.hash();
@@ -107,6 +108,7 @@ impl Store {
             txs = block.txs.len(),
             tree_nodes = commit.tree.nodes_written(),
             writes,
+            ms = started.elapsed().as_millis() as u64,
             "block committed"
         );
         Ok(CommitOutcome::Committed)
