@@ -273,3 +273,53 @@ fn rest_body_limit_holds_at_its_edge() {
     assert_eq!(receipt["status"], "0x1", "{receipt}");
     assert_eq!(balance(), json!("0x7"));
 }
+
+#[test]
+fn init_writes_the_consensus_timing_and_refuses_a_budget_past_the_timeout() {
+    let dir = Scratch::new("init-timing");
+    let refused = dir.0.join("refused");
+    let output = run_cli(&[
+        "init",
+        "--orgs",
+        "1",
+        "--out",
+        refused.to_str().unwrap(),
+        "--leader-timeout-ms",
+        "500",
+        "--block-build-time-max-ms",
+        "600",
+    ]);
+    let text = output_text(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("block_build_time_max_ms"), "{text}");
+    assert!(!refused.exists(), "nothing is written on refusal");
+
+    let out = dir.0.join("net");
+    let output = run_cli(&[
+        "init",
+        "--orgs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--leader-timeout-ms",
+        "3000",
+        "--certification-timeout-ms",
+        "6000",
+        "--block-build-time-max-ms",
+        "1500",
+    ]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    for node in ["node0", "node1"] {
+        let config = std::fs::read_to_string(out.join(node).join("config.toml")).unwrap();
+        for line in [
+            "leader_timeout_ms = 3000",
+            "certification_timeout_ms = 6000",
+            "block_build_time_max_ms = 1500",
+        ] {
+            assert!(
+                config.lines().any(|l| l == line),
+                "{node}: {line}\n{config}"
+            );
+        }
+    }
+}
