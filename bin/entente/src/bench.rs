@@ -92,15 +92,9 @@ pub struct BenchArgs {
     /// Keep the started network's data and logs after the run.
     #[arg(long)]
     pub keep: bool,
-    /// consensus.leader_timeout_ms of the started nodes [default: the node default].
-    #[arg(long)]
-    pub leader_timeout_ms: Option<u64>,
-    /// consensus.certification_timeout_ms of the started nodes [default: the node default].
-    #[arg(long)]
-    pub certification_timeout_ms: Option<u64>,
-    /// consensus.block_build_time_max_ms of the started nodes [default: the node default].
-    #[arg(long)]
-    pub block_build_time_max_ms: Option<u64>,
+    /// Consensus timing of the started nodes (ignored with --rpc: refused).
+    #[command(flatten)]
+    pub timing: crate::init::TimingArgs,
     /// Log filter (RUST_LOG) of the started nodes.
     #[arg(long, default_value = "warn,entente=info")]
     pub node_log: String,
@@ -128,21 +122,10 @@ fn options(args: BenchArgs) -> anyhow::Result<BenchOptions> {
             base_dir: args.data_dir.clone().unwrap_or_else(std::env::temp_dir),
             keep: args.keep,
             log: args.node_log.clone(),
-            init_args: [
-                ("--leader-timeout-ms", args.leader_timeout_ms),
-                ("--certification-timeout-ms", args.certification_timeout_ms),
-                ("--block-build-time-max-ms", args.block_build_time_max_ms),
-            ]
-            .into_iter()
-            .filter_map(|(flag, value)| value.map(|ms| [flag.to_string(), ms.to_string()]))
-            .flatten()
-            .collect(),
+            init_args: args.timing.as_flags().collect(),
         })
     } else {
-        if args.leader_timeout_ms.is_some()
-            || args.certification_timeout_ms.is_some()
-            || args.block_build_time_max_ms.is_some()
-        {
+        if args.timing.any() {
             anyhow::bail!(
                 "--leader-timeout-ms, --certification-timeout-ms and --block-build-time-max-ms tune the network the command starts; with --rpc set them in the nodes' config"
             );

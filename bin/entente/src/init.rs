@@ -47,6 +47,14 @@ pub struct InitArgs {
     /// key and a node folder each, not in the chain spec.
     #[arg(long, default_value_t = 0)]
     pub spare: usize,
+    #[command(flatten)]
+    pub timing: TimingArgs,
+}
+
+/// Consensus timing written into every generated node config (`entente init`, and the
+/// network `entente bench` starts).
+#[derive(Args, Clone, Debug, Default)]
+pub struct TimingArgs {
     /// Every node's consensus.leader_timeout_ms [default: the node default, 1000].
     #[arg(long)]
     pub leader_timeout_ms: Option<u64>,
@@ -56,6 +64,25 @@ pub struct InitArgs {
     /// Every node's consensus.block_build_time_max_ms [default: the node default, 400].
     #[arg(long)]
     pub block_build_time_max_ms: Option<u64>,
+}
+
+impl TimingArgs {
+    /// True when any flag is given.
+    pub fn any(&self) -> bool {
+        self.as_flags().next().is_some()
+    }
+
+    /// The given flags as `entente init` arguments.
+    pub fn as_flags(&self) -> impl Iterator<Item = String> {
+        [
+            ("--leader-timeout-ms", self.leader_timeout_ms),
+            ("--certification-timeout-ms", self.certification_timeout_ms),
+            ("--block-build-time-max-ms", self.block_build_time_max_ms),
+        ]
+        .into_iter()
+        .filter_map(|(flag, value)| value.map(|ms| [flag.to_string(), ms.to_string()]))
+        .flatten()
+    }
 }
 
 /// A funded account as written to accounts.json.
@@ -71,7 +98,7 @@ pub fn dev_balance() -> U256 {
 }
 
 pub fn run(args: InitArgs) -> anyhow::Result<()> {
-    let consensus = consensus_timing(&args)?;
+    let consensus = consensus_timing(&args.timing)?;
     let accounts: Vec<LocalSigner> = (0..args.accounts).map(|_| LocalSigner::random()).collect();
     let plan = ConsortiumPlan {
         name: args.name,
@@ -141,7 +168,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
 
 /// The consensus timing of the generated configs: the node defaults with the flags
 /// given, checked as a node would check its config (nothing is written when invalid).
-fn consensus_timing(args: &InitArgs) -> anyhow::Result<entente_config::ConsensusConfig> {
+fn consensus_timing(args: &TimingArgs) -> anyhow::Result<entente_config::ConsensusConfig> {
     let mut config = entente_config::NodeConfig::default();
     let timing = &mut config.consensus;
     if let Some(ms) = args.leader_timeout_ms {
