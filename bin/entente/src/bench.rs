@@ -127,7 +127,7 @@ fn options(args: BenchArgs) -> anyhow::Result<BenchOptions> {
     } else {
         if args.timing.any() {
             anyhow::bail!(
-                "--leader-timeout-ms, --certification-timeout-ms and --block-build-time-max-ms tune the network the command starts; with --rpc set them in the nodes' config"
+                "the consensus timing flags (--leader-timeout-ms, --certification-timeout-ms, --block-build-time-max-ms, --block-interval-min-ms) tune the network the command starts; with --rpc set them in the nodes' config"
             );
         }
         if args.key.is_none() && args.accounts_file.is_none() {

@@ -64,6 +64,9 @@ pub struct TimingArgs {
     /// Every node's consensus.block_build_time_max_ms [default: the node default, 400].
     #[arg(long)]
     pub block_build_time_max_ms: Option<u64>,
+    /// Every node's consensus.block_interval_min_ms [default: the node default, 100].
+    #[arg(long)]
+    pub block_interval_min_ms: Option<u64>,
 }
 
 impl TimingArgs {
@@ -78,6 +81,7 @@ impl TimingArgs {
             ("--leader-timeout-ms", self.leader_timeout_ms),
             ("--certification-timeout-ms", self.certification_timeout_ms),
             ("--block-build-time-max-ms", self.block_build_time_max_ms),
+            ("--block-interval-min-ms", self.block_interval_min_ms),
         ]
         .into_iter()
         .filter_map(|(flag, value)| value.map(|ms| [flag.to_string(), ms.to_string()]))
@@ -179,6 +183,9 @@ fn consensus_timing(args: &TimingArgs) -> anyhow::Result<entente_config::Consens
     }
     if let Some(ms) = args.block_build_time_max_ms {
         timing.block_build_time_max_ms = ms;
+    }
+    if let Some(ms) = args.block_interval_min_ms {
+        timing.block_interval_min_ms = ms;
     }
     config.validate()?;
     Ok(config.consensus)

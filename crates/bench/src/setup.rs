@@ -17,8 +17,9 @@ use crate::{
 
 /// Holders credited by one `mintBatch` call.
 pub const MINT_BATCH_HOLDERS: usize = 400;
-/// Accounts created by one `StateFiller.fill` call (~37,000 gas each).
-pub const FILL_ACCOUNTS_PER_TX: u64 = 2_000;
+/// Accounts created by one `StateFiller.fill` call (~37,000 gas each, ~9 M a call):
+/// small enough that a block's build budget can stop between calls.
+pub const FILL_ACCOUNTS_PER_TX: u64 = 250;
 /// Tokens minted to each sender: far more than any run can transfer at 1 per tx.
 pub const TOKENS_PER_SENDER: u64 = 1_000_000_000;
 /// Wei given to each sender and the deployer when funding (gas is free; native
@@ -387,13 +388,13 @@ mod tests {
     fn deployer_plan_is_deterministic_and_sized() {
         let deployer = LocalSigner::deterministic("setup-test");
         let holders: Vec<Address> = (0..1000).map(|i| Address::repeat_byte(i as u8)).collect();
-        let plan = deployer_plan(1337, &deployer, 5, &holders, 4_500).unwrap();
+        let plan = deployer_plan(1337, &deployer, 5, &holders, 600).unwrap();
         // token, events, 3 mint batches, filler, 3 fills.
         assert_eq!(plan.txs.len(), 2 + 3 + 1 + 3);
         assert_eq!(plan.final_nonce, 5 + 9);
         assert_eq!(plan.deployed.token, deployer.address().create(5));
-        assert_eq!(plan.fills, vec![(0, 2000), (1, 2000), (2, 500)]);
-        let again = deployer_plan(1337, &deployer, 5, &holders, 4_500).unwrap();
+        assert_eq!(plan.fills, vec![(0, 250), (1, 250), (2, 100)]);
+        let again = deployer_plan(1337, &deployer, 5, &holders, 600).unwrap();
         assert_eq!(plan.txs, again.txs);
         assert_ne!(filled_account(0, 0), filled_account(0, 1));
     }

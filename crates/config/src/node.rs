@@ -242,8 +242,9 @@ pub struct ConsensusConfig {
     pub timeout_retry_ms: u64,
     /// How long to wait for a peer to answer a fetch. Default 2000 ms.
     pub fetch_timeout_ms: u64,
-    /// Shortest interval between a block and its child, so an idle chain does not spin.
-    /// Default 100 ms.
+    /// Shortest interval between a block and its child, so an idle chain does not spin
+    /// and a loaded one amortises each block's fixed cost over more transactions. With
+    /// block_build_time_max_ms, below leader_timeout_ms. Default 100 ms.
     pub block_interval_min_ms: u64,
     /// Longest a proposer spends executing transactions into one block; the block is
     /// closed with what fits, so a proposal reaches the others within their leader
@@ -412,6 +413,12 @@ impl NodeConfig {
                 reason: "must be greater than zero and below consensus.leader_timeout_ms".into(),
             });
         }
+        if c.block_interval_min_ms + c.block_build_time_max_ms >= c.leader_timeout_ms {
+            return Err(ConfigError::Invalid {
+                field: "consensus.block_interval_min_ms",
+                reason: "with consensus.block_build_time_max_ms, must stay below consensus.leader_timeout_ms".into(),
+            });
+        }
         if c.mailbox_size == 0 {
             return Err(ConfigError::Invalid {
                 field: "consensus.mailbox_size",
@@ -511,10 +518,18 @@ mod tests {
             let err = config.validate().unwrap_err().to_string();
             assert!(err.contains("block_build_time_max_ms"), "{budget}: {err}");
         }
-        let config: NodeConfig =
-            toml::from_str("[consensus]\nleader_timeout_ms = 1000\nblock_build_time_max_ms = 999")
-                .unwrap();
+        // The pacing wait and the build both fall inside the others' leader timeout.
+        let config: NodeConfig = toml::from_str(
+            "[consensus]\nleader_timeout_ms = 1000\nblock_build_time_max_ms = 899\nblock_interval_min_ms = 100",
+        )
+        .unwrap();
         config.validate().unwrap();
+        let config: NodeConfig = toml::from_str(
+            "[consensus]\nleader_timeout_ms = 1000\nblock_build_time_max_ms = 900\nblock_interval_min_ms = 100",
+        )
+        .unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("block_interval_min_ms"), "{err}");
         assert!(toml::from_str::<NodeConfig>("[rpc]\nlisten = \"nowhere\"").is_err());
     }
 

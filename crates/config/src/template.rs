@@ -106,7 +106,8 @@ certification_timeout_ms = {ct}
 timeout_retry_ms = {tr}
 # Wait for a peer to answer a fetch, ms (default {d_ft}).
 fetch_timeout_ms = {ft}
-# Shortest interval between a block and its child, ms (default {d_bi}).
+# Shortest interval between a block and its child, ms; with block_build_time_max_ms,
+# below leader_timeout_ms (default {d_bi}).
 block_interval_min_ms = {bi}
 # Longest a proposer spends executing transactions into one block, ms; below
 # leader_timeout_ms (default {d_bt}).

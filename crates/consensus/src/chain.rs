@@ -12,7 +12,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -81,6 +81,47 @@ pub struct CommittedBlock {
 /// Most committed-block notifications buffered for slow subscribers.
 const EVENTS_BUFFER: usize = 1024;
 
+/// A running estimate of the state root's cost per written entry (account or slot),
+/// so a build budget can stop taking transactions while there is still time for the
+/// root. Learnt from this node's own blocks, built or executed.
+#[derive(Debug)]
+struct RootCost {
+    nanos_per_entry: AtomicU64,
+}
+
+impl RootCost {
+    /// Before any block has been measured: about what a small state costs here.
+    const INITIAL_NANOS: u64 = 10_000;
+    /// Blocks writing fewer entries are dominated by the tree's fixed cost: not sampled.
+    const SAMPLE_ENTRIES_MIN: usize = 1_000;
+
+    fn estimate(&self, entries: usize) -> Duration {
+        let nanos = self.nanos_per_entry.load(Ordering::Relaxed);
+        Duration::from_nanos(nanos.saturating_mul(entries as u64))
+    }
+
+    /// Folds in one measured root: a quarter of the weight goes to the new sample.
+    fn observe(&self, entries: usize, took: Duration) {
+        if entries < Self::SAMPLE_ENTRIES_MIN {
+            return;
+        }
+        let sample = (took.as_nanos() / entries as u128).min(u64::MAX as u128) as u64;
+        let _ = self
+            .nanos_per_entry
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some((old.saturating_mul(3) / 4).saturating_add(sample / 4))
+            });
+    }
+}
+
+impl Default for RootCost {
+    fn default() -> Self {
+        Self {
+            nanos_per_entry: AtomicU64::new(Self::INITIAL_NANOS),
+        }
+    }
+}
+
 /// The shared chain state of one node.
 pub struct Chain {
     spec: Arc<ChainSpec>,
@@ -92,6 +133,8 @@ pub struct Chain {
     pending: Mutex<HashMap<BlockDigest, Arc<Executed>>>,
     /// Blocks being executed right now, each with the lock its executor holds.
     executing: Mutex<HashMap<BlockDigest, Arc<Mutex<()>>>>,
+    /// What the state root has recently cost per written entry, for the build budget.
+    root_cost: RootCost,
     events: tokio::sync::broadcast::Sender<CommittedBlock>,
     /// Storage slots the transaction door read at the committed head (see
     /// [`crate::ingress`]).
@@ -119,6 +162,7 @@ impl Chain {
             codec,
             pending: Mutex::new(HashMap::new()),
             executing: Mutex::new(HashMap::new()),
+            root_cost: RootCost::default(),
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
             door_reads: Mutex::default(),
         }
@@ -292,9 +336,15 @@ impl Chain {
                 return Err(ChainError::Abandoned);
             }
             // At least one transaction per block, so a tiny budget still makes progress.
-            if !included.is_empty() && deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            // The budget covers the state root still to come after the last transaction.
+            if !included.is_empty()
+                && deadline.is_some_and(|deadline| {
+                    Instant::now() + self.root_cost.estimate(builder.state_entries()) >= deadline
+                })
+            {
                 debug!(
                     included = included.len(),
+                    entries = builder.state_entries(),
                     "block build time budget spent; closing the block"
                 );
                 break;
@@ -316,6 +366,7 @@ impl Chain {
         let outcome = builder.finish();
         let executed = started.elapsed();
         let tx_root = merkle_root(&included.iter().map(keccak256).collect::<Vec<_>>());
+        let rooting = Instant::now();
         let receipts_root = merkle_root(
             &outcome
                 .receipts
@@ -324,6 +375,8 @@ impl Chain {
                 .collect::<Vec<_>>(),
         );
         let (state_root, tree) = self.store.state_root_after(&base, &outcome.diff)?;
+        self.root_cost
+            .observe(outcome.diff.entries(), rooting.elapsed());
         debug!(
             height,
             txs = included.len(),
@@ -476,7 +529,10 @@ impl Chain {
                 .collect::<Vec<_>>(),
         );
         check_root("receipts_root", header.receipts_root, receipts_root)?;
+        let rooting = Instant::now();
         let (state_root, tree) = self.store.state_root_after(&base, &outcome.diff)?;
+        self.root_cost
+            .observe(outcome.diff.entries(), rooting.elapsed());
         check_root("state_root", header.state_root, state_root)?;
         debug!(
             height = header.height,
@@ -710,5 +766,34 @@ fn check_root(name: &'static str, header: B256, computed: B256) -> Result<(), Ch
             header: header.to_string(),
             computed: computed.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_estimate_learns_from_large_blocks_only() {
+        let cost = RootCost::default();
+        let initial = cost.estimate(1_000);
+        assert_eq!(
+            initial,
+            Duration::from_nanos(RootCost::INITIAL_NANOS * 1_000)
+        );
+        // A small block's root is mostly fixed cost: not a per-entry sample.
+        cost.observe(999, Duration::from_secs(10));
+        assert_eq!(cost.estimate(1_000), initial);
+        // A large block at 50 µs per entry moves the estimate a quarter of the way.
+        cost.observe(10_000, Duration::from_millis(500));
+        let expected = RootCost::INITIAL_NANOS * 3 / 4 + 50_000 / 4;
+        assert_eq!(cost.estimate(1), Duration::from_nanos(expected));
+        // Repeated samples converge on the measured cost.
+        for _ in 0..40 {
+            cost.observe(10_000, Duration::from_millis(500));
+        }
+        let nanos = cost.estimate(1).as_nanos();
+        assert!((49_900..=50_000).contains(&nanos), "{nanos}");
+        assert_eq!(cost.estimate(0), Duration::ZERO);
     }
 }

@@ -111,6 +111,11 @@ impl<'a, V: StateView> BlockBuilder<'a, V> {
         self.env.gas_remaining(self.gas_used)
     }
 
+    /// State entries (accounts and slots) the transactions pushed so far write.
+    pub fn state_entries(&self) -> usize {
+        self.diff.entries()
+    }
+
     /// Receipts of the transactions pushed so far.
     pub fn receipts(&self) -> &[Receipt] {
         &self.receipts

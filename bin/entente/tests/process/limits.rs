@@ -307,6 +307,8 @@ fn init_writes_the_consensus_timing_and_refuses_a_budget_past_the_timeout() {
         "6000",
         "--block-build-time-max-ms",
         "1500",
+        "--block-interval-min-ms",
+        "250",
     ]);
     assert!(output.status.success(), "{}", output_text(&output));
     for node in ["node0", "node1"] {
@@ -315,6 +317,7 @@ fn init_writes_the_consensus_timing_and_refuses_a_budget_past_the_timeout() {
             "leader_timeout_ms = 3000",
             "certification_timeout_ms = 6000",
             "block_build_time_max_ms = 1500",
+            "block_interval_min_ms = 250",
         ] {
             assert!(
                 config.lines().any(|l| l == line),
