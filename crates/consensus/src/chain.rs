@@ -24,7 +24,10 @@ use entente_execution::{BlockBuilder, BlockEnv, BlockHashes, SystemModules};
 use entente_primitives::{
     Block, BlockCodec, BlockDigest, Header, Receipt, RecoveredTx, merkle_root,
 };
-use entente_storage::{BlockCommit, CommitOutcome, PendingState, StateBase, StateView as _, Store};
+use entente_storage::{
+    BlockCommit, CommitOutcome, PendingState, StateBase, StateDiff, StateView as _, Store,
+    TreeDelta,
+};
 use entente_txpool::TxPool;
 use parking_lot::Mutex;
 use tracing::{debug, warn};
@@ -366,7 +369,6 @@ impl Chain {
         let outcome = builder.finish();
         let executed = started.elapsed();
         let tx_root = merkle_root(&included.iter().map(keccak256).collect::<Vec<_>>());
-        let rooting = Instant::now();
         let receipts_root = merkle_root(
             &outcome
                 .receipts
@@ -374,9 +376,7 @@ impl Chain {
                 .map(Receipt::leaf)
                 .collect::<Vec<_>>(),
         );
-        let (state_root, tree) = self.store.state_root_after(&base, &outcome.diff)?;
-        self.root_cost
-            .observe(outcome.diff.entries(), rooting.elapsed());
+        let (state_root, tree) = self.state_root_after(&base, &outcome.diff)?;
         debug!(
             height,
             txs = included.len(),
@@ -400,6 +400,19 @@ impl Chain {
         };
         let block = Block::new(header, included);
         Ok(self.remember(block, outcome.receipts, outcome.diff, tree, base))
+    }
+
+    /// The state root after `diff` on `base`, its time taught to the build budget.
+    fn state_root_after(
+        &self,
+        base: &StateBase,
+        diff: &StateDiff,
+    ) -> Result<(B256, TreeDelta), ChainError> {
+        let started = Instant::now();
+        let computed = self.store.state_root_after(base, diff)?;
+        self.root_cost
+            .observe(diff.keys_changed(), started.elapsed());
+        Ok(computed)
     }
 
     /// Checks `block` against its `parent`, the leader that proposed it and local time,
@@ -529,10 +542,7 @@ impl Chain {
                 .collect::<Vec<_>>(),
         );
         check_root("receipts_root", header.receipts_root, receipts_root)?;
-        let rooting = Instant::now();
-        let (state_root, tree) = self.store.state_root_after(&base, &outcome.diff)?;
-        self.root_cost
-            .observe(outcome.diff.entries(), rooting.elapsed());
+        let (state_root, tree) = self.state_root_after(&base, &outcome.diff)?;
         check_root("state_root", header.state_root, state_root)?;
         debug!(
             height = header.height,

@@ -113,7 +113,7 @@ impl<'a, V: StateView> BlockBuilder<'a, V> {
 
     /// State entries (accounts and slots) the transactions pushed so far write.
     pub fn state_entries(&self) -> usize {
-        self.diff.entries()
+        self.diff.keys_changed()
     }
 
     /// Receipts of the transactions pushed so far.

@@ -51,12 +51,6 @@ impl StateDiff {
         self.accounts.is_empty() && self.storage.is_empty() && self.codes.is_empty()
     }
 
-    /// How many account and storage entries the diff writes (the state tree's leaves to
-    /// update; code is not a leaf of its own).
-    pub fn entries(&self) -> usize {
-        self.accounts.len() + self.storage.values().map(BTreeMap::len).sum::<usize>()
-    }
-
     /// Folds `later` into `self`, as if both had been applied in order.
     pub fn extend(&mut self, later: &StateDiff) {
         for (address, account) in &later.accounts {
