@@ -3,7 +3,9 @@
 //!
 //! A new root costs O(keys changed × log₁₆ n) node reads and writes, whatever the size of
 //! the state: only the paths from changed leaves to the root are rewritten, and every
-//! node of version `v` is written once, under its own key.
+//! node of version `v` is written once, under its own key. A version without deletions
+//! goes through jmt's batch insert, which rewrites and hashes each node on those paths
+//! once; one with a deletion goes key by key, rehashing the path for every key.
 //!
 //! State keys and values (the proof format in [`proof`] refers to these):
 //! - account: preimage `0x01 ‖ address (20)`, value `nonce (8, BE) ‖ balance (32, BE) ‖
@@ -249,6 +251,24 @@ pub(crate) fn read_committed(
     }
 }
 
+/// The tree key and value (`None`: absent) of every state key `diff` changes.
+fn tree_values(diff: &StateDiff) -> Vec<(KeyHash, Option<OwnedValue>)> {
+    let mut values = Vec::with_capacity(diff.keys_changed());
+    for (address, account) in &diff.accounts {
+        let value = account.as_ref().map(encode_account);
+        values.push((key_hash(&account_preimage(address)), value));
+    }
+    for (address, slots) in &diff.storage {
+        for (slot, value) in slots {
+            values.push((
+                key_hash(&storage_preimage(address, slot)),
+                encode_word(value),
+            ));
+        }
+    }
+    values
+}
+
 /// A jmt tree reader over the committed tree as of version `committed`, overlaid with
 /// uncommitted versions (`layers`, newest first, each the version above the next).
 ///
@@ -265,20 +285,41 @@ impl LayeredTree<'_> {
     /// Computes the root of version `version` = the top layer's (or `committed`'s) + 1
     /// after applying `diff`, without writing anything.
     pub fn apply(&self, version: Version, diff: &StateDiff) -> Result<TreeDelta, StorageError> {
-        let mut values: Vec<(KeyHash, Option<OwnedValue>)> =
-            Vec::with_capacity(diff.keys_changed());
-        for (address, account) in &diff.accounts {
-            let value = account.as_ref().map(encode_account);
-            values.push((key_hash(&account_preimage(address)), value));
+        let values = tree_values(diff);
+        let writes: Option<Vec<(KeyHash, OwnedValue)>> = values
+            .iter()
+            .map(|(key, value)| value.clone().map(|value| (*key, value)))
+            .collect();
+        match writes {
+            Some(writes) if !writes.is_empty() => self.insert_batch(version, writes),
+            _ => self.insert_per_key(version, values),
         }
-        for (address, slots) in &diff.storage {
-            for (slot, value) in slots {
-                values.push((
-                    key_hash(&storage_preimage(address, slot)),
-                    encode_word(value),
-                ));
-            }
-        }
+    }
+
+    /// jmt's batch insert: every node on the changed paths is rewritten, and hashed, once.
+    /// It takes no deletions (and no empty set).
+    fn insert_batch(
+        &self,
+        version: Version,
+        writes: Vec<(KeyHash, OwnedValue)>,
+    ) -> Result<TreeDelta, StorageError> {
+        let tree = JellyfishMerkleTree::<_, Sha256>::new(self);
+        let (roots, batch) = tree
+            .batch_put_value_sets(vec![writes], None, version)
+            .map_err(|err| StorageError::commitment("compute state root", format!("{err:#}")))?;
+        let root = roots
+            .first()
+            .ok_or_else(|| StorageError::commitment("compute state root", "no root returned"))?;
+        Ok(TreeDelta::from_batch(version, B256::from(root.0), batch))
+    }
+
+    /// jmt's per-key insert, which also deletes: each key rewrites and rehashes its whole
+    /// path, so it costs more per key than [`Self::insert_batch`].
+    fn insert_per_key(
+        &self,
+        version: Version,
+        values: Vec<(KeyHash, Option<OwnedValue>)>,
+    ) -> Result<TreeDelta, StorageError> {
         let tree = JellyfishMerkleTree::<_, Sha256>::new(self);
         let (root, batch) = tree
             .put_value_set(values, version)
