@@ -63,7 +63,11 @@ def submit_code(driver, code, city):
     field.clear()
     field.send_keys(code)
     driver.find_element(By.ID, "city").send_keys(city)
+    # The form posts and the server renders a new page: wait for the old page to go,
+    # or an earlier submission's #result would be read as this one's.
+    old_page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "form button").click()
+    WebDriverWait(driver, 40).until(ec.staleness_of(old_page))
     WebDriverWait(driver, 40).until(
         lambda d: d.find_elements(By.ID, "result") or d.find_elements(By.ID, "notice")
     )
