@@ -286,14 +286,14 @@ impl LayeredTree<'_> {
     /// after applying `diff`, without writing anything.
     pub fn apply(&self, version: Version, diff: &StateDiff) -> Result<TreeDelta, StorageError> {
         let values = tree_values(diff);
-        let writes: Option<Vec<(KeyHash, OwnedValue)>> = values
-            .iter()
-            .map(|(key, value)| value.clone().map(|value| (*key, value)))
-            .collect();
-        match writes {
-            Some(writes) if !writes.is_empty() => self.insert_batch(version, writes),
-            _ => self.insert_per_key(version, values),
+        if values.is_empty() || values.iter().any(|(_, value)| value.is_none()) {
+            return self.insert_per_key(version, values);
         }
+        let writes = values
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|value| (key, value)))
+            .collect();
+        self.insert_batch(version, writes)
     }
 
     /// jmt's batch insert: every node on the changed paths is rewritten, and hashed, once.
