@@ -24,17 +24,19 @@
 //!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
 //!   `0x00` (deleted at that version).
 
+pub(crate) mod cache;
 pub mod proof;
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, U256};
 use jmt::{
     JellyfishMerkleTree, KeyHash, OwnedValue, Version,
-    storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch},
+    storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeUpdateBatch},
 };
 use sha2::{Digest as _, Sha256};
 
+use self::cache::Written;
 use crate::{
     Account, StateDiff, StorageError,
     kv::{Batch, Column, Kv},
@@ -115,29 +117,22 @@ pub fn decode_word(value: &[u8]) -> Result<U256, StorageError> {
 }
 
 /// The tree changes of one version, held in memory until the block is committed: the
-/// new nodes and the new value of every key the version touched.
+/// new nodes and the new value of every key the version touched. jmt's batch is kept as
+/// it came out of the tree (no copy), shared, so a clone is cheap.
 #[derive(Clone, Debug)]
 pub struct TreeDelta {
     version: Version,
     root: B256,
-    nodes: BTreeMap<NodeKey, Node>,
-    values: BTreeMap<KeyHash, Option<OwnedValue>>,
+    /// Its values are all at `version`.
+    batch: Arc<NodeBatch>,
 }
 
 impl TreeDelta {
     fn from_batch(version: Version, root: B256, batch: TreeUpdateBatch) -> Self {
-        let nodes = batch.node_batch.nodes().clone();
-        let values = batch
-            .node_batch
-            .values()
-            .iter()
-            .map(|((_, key), value)| (*key, value.clone()))
-            .collect();
         Self {
             version,
             root,
-            nodes,
-            values,
+            batch: Arc::new(batch.node_batch),
         }
     }
 
@@ -153,21 +148,38 @@ impl TreeDelta {
 
     /// Number of tree nodes this version writes.
     pub fn nodes_written(&self) -> usize {
-        self.nodes.len()
+        self.batch.nodes().len()
     }
 
     /// Number of state keys this version writes.
     pub fn values_written(&self) -> usize {
-        self.values.len()
+        self.batch.values().len()
+    }
+
+    /// The values this version writes (`None`: deleted).
+    pub(crate) fn values(&self) -> impl Iterator<Item = (&KeyHash, &Option<OwnedValue>)> {
+        self.batch
+            .values()
+            .iter()
+            .map(|((_, key), value)| (key, value))
+    }
+
+    /// The node this version wrote at `key`.
+    pub(crate) fn node(&self, key: &NodeKey) -> Option<&Node> {
+        self.batch.get_node(key)
+    }
+
+    fn value(&self, key: &KeyHash) -> Option<&Option<OwnedValue>> {
+        self.batch.values().get(&(self.version, *key))
     }
 
     /// Adds this version's nodes, versioned values and latest values to `batch`.
     pub(crate) fn write_into(&self, batch: &mut Batch) {
-        for (key, node) in &self.nodes {
+        for (key, node) in self.batch.nodes() {
             batch.put(Column::Nodes, node_key_bytes(key), node_bytes(node));
         }
         let version = self.version.to_be_bytes();
-        for (key, value) in &self.values {
+        for (key, value) in self.values() {
             let value = tagged(value);
             batch.put(
                 Column::Values,
@@ -232,8 +244,17 @@ pub(crate) fn read_committed(
     key: &KeyHash,
     version: Version,
 ) -> Result<Option<OwnedValue>, StorageError> {
+    let newest = read_newest(kv, key)?;
+    if newest.at.is_none_or(|at| at <= version) {
+        return Ok(newest.value);
+    }
+    read_before(kv, key, version)
+}
+
+/// The newest committed value of `key`, from `Latest`.
+pub(crate) fn read_newest(kv: &dyn Kv, key: &KeyHash) -> Result<Written, StorageError> {
     let Some(latest) = kv.get(Column::Latest, &key.0)? else {
-        return Ok(None);
+        return Ok(Written::NEVER);
     };
     let Some((at, value)) = latest.split_first_chunk::<8>() else {
         return Err(StorageError::corrupt(
@@ -241,9 +262,18 @@ pub(crate) fn read_committed(
             "shorter than a version",
         ));
     };
-    if u64::from_be_bytes(*at) <= version {
-        return untag(value);
-    }
+    Ok(Written {
+        at: Some(u64::from_be_bytes(*at)),
+        value: untag(value)?,
+    })
+}
+
+/// The value of `key` at `version` from `Values`, for a key written since.
+pub(crate) fn read_before(
+    kv: &dyn Kv,
+    key: &KeyHash,
+    version: Version,
+) -> Result<Option<OwnedValue>, StorageError> {
     let upper = [&key.0[..], &version.to_be_bytes()].concat();
     match kv.seek_last(Column::Values, &key.0, &upper)? {
         Some((_, value)) => untag(&value),
@@ -276,6 +306,9 @@ fn tree_values(diff: &StateDiff) -> Vec<(KeyHash, Option<OwnedValue>)> {
 /// built on an older version reads exactly its own history even after the head moved on.
 pub(crate) struct LayeredTree<'a> {
     pub kv: &'a dyn Kv,
+    /// Recently committed versions still held in memory (any order): their nodes are
+    /// read from here rather than from the engine.
+    pub recent: &'a [TreeDelta],
     /// `None`: nothing committed is visible (the empty state before genesis).
     pub committed: Option<Version>,
     pub layers: Vec<&'a TreeDelta>,
@@ -332,6 +365,13 @@ impl LayeredTree<'_> {
             Some(committed) if node_key.version() <= committed => {}
             _ => return Ok(None),
         }
+        if let Some(delta) = self
+            .recent
+            .iter()
+            .find(|delta| delta.version == node_key.version())
+        {
+            return Ok(delta.node(node_key).cloned());
+        }
         let Some(bytes) = self.kv.get(Column::Nodes, &node_key_bytes(node_key))? else {
             return Ok(None);
         };
@@ -345,7 +385,7 @@ impl TreeReader for LayeredTree<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         for layer in &self.layers {
             if layer.version == node_key.version() {
-                return Ok(layer.nodes.get(node_key).cloned());
+                return Ok(layer.node(node_key).cloned());
             }
         }
         Ok(self.committed_node(node_key)?)
@@ -358,7 +398,7 @@ impl TreeReader for LayeredTree<'_> {
     ) -> anyhow::Result<Option<OwnedValue>> {
         for layer in &self.layers {
             if layer.version <= max_version
-                && let Some(value) = layer.values.get(&key_hash)
+                && let Some(value) = layer.value(&key_hash)
             {
                 return Ok(value.clone());
             }

@@ -55,8 +55,13 @@ pub use self::{
     speculative::{PendingState, StateAt, StateBase},
 };
 use crate::{
-    StateProof, StorageError,
-    commitment::{account_preimage, proof::prove, storage_preimage},
+    StateProof, StorageError, TreeDelta,
+    commitment::{
+        account_preimage,
+        cache::{LATEST_CACHE_KEYS, LatestCache},
+        proof::prove,
+        storage_preimage,
+    },
     kv::{Column, Direction, FjallKv, KeyRange, Kv, MemoryKv},
 };
 
@@ -99,6 +104,11 @@ struct Inner {
     /// reads check their version without a disk read. Refreshed from disk on a miss, so
     /// a second handle on the same engine never rejects a version that is committed.
     committed_len: AtomicU64,
+    /// The tree changes of the last few committed versions, newest last: the next
+    /// blocks rewrite mostly the nodes these wrote, so those are read from memory.
+    recent_trees: parking_lot::RwLock<std::collections::VecDeque<TreeDelta>>,
+    /// The newest committed values of recently used state keys.
+    latest: LatestCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -144,6 +154,8 @@ impl Store {
                 codec,
                 commit_lock: Mutex::new(()),
                 committed_len: AtomicU64::new(head.map_or(0, |h| h.height + 1)),
+                recent_trees: parking_lot::RwLock::new(std::collections::VecDeque::new()),
+                latest: LatestCache::new(LATEST_CACHE_KEYS),
             }),
         }
     }

@@ -187,6 +187,7 @@ pub(crate) fn jmt_proof(
 ) -> Result<(Option<Vec<u8>>, SparseMerkleProof<Sha256>), StorageError> {
     let reader = LayeredTree {
         kv,
+        recent: &[],
         committed: Some(version),
         layers: Vec::new(),
     };

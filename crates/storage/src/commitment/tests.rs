@@ -28,6 +28,7 @@ fn addr(i: u64) -> Address {
 fn commit_version(kv: &MemoryKv, committed: Option<u64>, diff: &StateDiff) -> TreeDelta {
     let reader = LayeredTree {
         kv,
+        recent: &[],
         committed,
         layers: Vec::new(),
     };
@@ -50,6 +51,7 @@ fn root_from_scratch(state: &BTreeMap<Address, Account>) -> B256 {
     let empty = MemoryKv::new();
     let reader = LayeredTree {
         kv: &empty,
+        recent: &[],
         committed: None,
         layers: Vec::new(),
     };
@@ -91,7 +93,7 @@ fn node_keys_sort_by_version_and_keep_paths_apart() {
     let next = commit_version(&kv, Some(0), &diff);
     let mut encoded = std::collections::BTreeSet::new();
     for (delta, version) in [(&genesis, 0u64), (&next, 1)] {
-        for key in delta.nodes.keys() {
+        for key in delta.batch.nodes().keys() {
             let bytes = node_key_bytes(key);
             assert_eq!(bytes[..8], version.to_be_bytes());
             assert_eq!(bytes[8] as usize, key.nibble_path().num_nibbles());
@@ -171,6 +173,7 @@ fn batch_and_per_key_inserts_build_the_same_tree() {
         let next = committed.map_or(0, |v: u64| v + 1);
         let auto = LayeredTree {
             kv: &chosen,
+            recent: &[],
             committed,
             layers: Vec::new(),
         }
@@ -178,14 +181,14 @@ fn batch_and_per_key_inserts_build_the_same_tree() {
         .unwrap();
         let keyed = LayeredTree {
             kv: &per_key,
+            recent: &[],
             committed,
             layers: Vec::new(),
         }
         .insert_per_key(next, tree_values(&diff))
         .unwrap();
         assert_eq!(auto.root(), keyed.root(), "version {version}");
-        assert_eq!(auto.values, keyed.values, "version {version}");
-        assert_eq!(auto.nodes, keyed.nodes, "version {version}");
+        assert_eq!(auto.batch, keyed.batch, "version {version}");
         for (kv, delta) in [(&chosen, &auto), (&per_key, &keyed)] {
             let mut batch = Batch::new();
             delta.write_into(&mut batch);

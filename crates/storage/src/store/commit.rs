@@ -24,6 +24,11 @@ use crate::{
     kv::{Batch, Column},
 };
 
+/// Committed versions whose tree changes the store keeps in memory. A block rewrites the
+/// paths of the keys it touches, and a busy key's path was usually last rewritten within
+/// the last few blocks; each version held costs the memory of its new nodes.
+const RECENT_TREE_VERSIONS: usize = 4;
+
 /// Everything one block commits.
 pub struct BlockCommit<'a> {
     pub block: &'a Block,
@@ -98,7 +103,20 @@ impl Store {
 
         let batch = commit_batch(&commit, head.is_none());
         let writes = batch.len();
+        // Values go in the cache before the write (see `commitment::cache`), nodes after.
+        let cached = self
+            .inner
+            .latest
+            .begin_commit(commit.tree.version(), commit.tree.values());
         self.kv().write(batch)?;
+        cached.written();
+        {
+            let mut recent = self.inner.recent_trees.write();
+            recent.push_back(commit.tree.clone());
+            while recent.len() > RECENT_TREE_VERSIONS {
+                recent.pop_front();
+            }
+        }
         self.inner
             .committed_len
             .fetch_max(height + 1, Ordering::AcqRel);

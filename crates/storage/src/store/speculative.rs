@@ -17,8 +17,8 @@ use super::Store;
 use crate::{
     Account, StateDiff, StateView, StorageError, TreeDelta,
     commitment::{
-        LayeredTree, account_preimage, decode_account, decode_word, key_hash, read_committed,
-        storage_preimage,
+        LayeredTree, account_preimage, decode_account, decode_word, key_hash, read_before,
+        read_newest, storage_preimage,
     },
     kv::Column,
 };
@@ -152,8 +152,10 @@ impl Store {
         if let Some(version) = base.committed {
             self.ensure_committed(version)?;
         }
+        let recent: Vec<TreeDelta> = self.inner.recent_trees.read().iter().cloned().collect();
         let reader = LayeredTree {
             kv: self.kv(),
+            recent: &recent,
             committed: base.committed,
             layers: layers.iter().map(|layer| &layer.tree).collect(),
         };
@@ -245,7 +247,18 @@ impl StateAt {
 
     fn read(&self, key: &KeyHash) -> Result<Option<Vec<u8>>, StorageError> {
         match self.check()? {
-            Some(version) => read_committed(self.store.kv(), key, version),
+            Some(version) => {
+                let kv = self.store.kv();
+                match self
+                    .store
+                    .inner
+                    .latest
+                    .read(key, version, || read_newest(kv, key))?
+                {
+                    Some(value) => Ok(value),
+                    None => read_before(kv, key, version),
+                }
+            }
             None => Ok(None),
         }
     }
