@@ -78,7 +78,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Keeps freed memory in the allocator for reuse rather than handing it back to the
 /// kernel. A node frees and allocates tens of MiB of tree nodes and write batches per
 /// block; returned to the kernel, those pages were faulted in and zeroed again on every
-/// block, a fifth of a node's CPU with a million-account state (docs/performance.md).
+/// block: keeping them cut CPU per transaction by a sixth with a million-account state
+/// (docs/performance.md).
 /// Resident memory stays at the node's peak heap, which the benchmark reports. An
 /// operator's `MIMALLOC_PURGE_DELAY` still takes precedence.
 fn keep_freed_memory() {
