@@ -103,7 +103,8 @@ impl Store {
 
         let batch = commit_batch(&commit, head.is_none());
         let writes = batch.len();
-        // Values go in the cache before the write (see `commitment::cache`), nodes after.
+        // Values go in the cache before the write (see `commitment::cache`); the tree
+        // changes join the recent versions only once written.
         let cached = self
             .inner
             .latest
