@@ -42,9 +42,39 @@ pub async fn render(State(ctx): State<std::sync::Arc<ApiContext>>) -> impl IntoR
             "Validators in the chain spec.",
             ctx.chain.spec().validators.len() as u64,
         ),
+        (
+            "entente_state_cache_keys",
+            "State keys whose newest value is cached in memory.",
+            ctx.chain.store().state_cache_keys() as u64,
+        ),
     ];
+    let memory = ctx.chain.store().engine_memory().ok().flatten();
+    let storage = memory.map(|m| {
+        [
+            (
+                "entente_storage_write_buffer_bytes",
+                "Recent writes held in the storage engine's memory tables, not yet flushed.",
+                m.write_buffer_bytes,
+            ),
+            (
+                "entente_storage_journal_bytes",
+                "The storage engine's write-ahead journal on disk (bounds the write buffer).",
+                m.journal_bytes,
+            ),
+            (
+                "entente_storage_block_cache_bytes",
+                "Table blocks in the storage engine's block cache.",
+                m.block_cache_bytes,
+            ),
+            (
+                "entente_storage_block_cache_capacity_bytes",
+                "Capacity of the storage engine's block cache.",
+                m.block_cache_capacity_bytes,
+            ),
+        ]
+    });
     let mut body = String::new();
-    for (name, help, value) in gauges {
+    for (name, help, value) in gauges.into_iter().chain(storage.into_iter().flatten()) {
         body.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
         ));

@@ -9,7 +9,10 @@ use std::{
 
 use serde::Serialize;
 
-use crate::{BenchError, stats::RunFigures};
+use crate::{
+    BenchError,
+    stats::{RSS_STEP_SECS, RunFigures},
+};
 
 /// The machine the benchmark ran on.
 #[derive(Clone, Debug, Serialize)]
@@ -303,6 +306,20 @@ impl Report {
                     p.rss_end_mib,
                     p.rss_peak_mib
                 );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\n## Resident memory through the window (every {RSS_STEP_SECS} s, MiB)\n"
+        );
+        for run in &self.runs {
+            for p in &run.figures.procs {
+                let series: Vec<String> = p
+                    .rss_through_window_mib
+                    .iter()
+                    .map(|m| format!("{m:.0}"))
+                    .collect();
+                let _ = writeln!(s, "- {} {}: {}", run.target, p.name, series.join(" "));
             }
         }
         for run in &self.runs {

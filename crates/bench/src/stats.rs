@@ -41,7 +41,13 @@ pub struct ProcFigures {
     pub rss_end_mib: f64,
     /// Peak resident memory since the process started (VmHWM), MiB.
     pub rss_peak_mib: f64,
+    /// Resident memory every [`RSS_STEP_SECS`] from the window's start to its end, MiB:
+    /// whether memory levels off or keeps growing.
+    pub rss_through_window_mib: Vec<f64>,
 }
+
+/// Spacing of [`ProcFigures::rss_through_window_mib`], seconds.
+pub const RSS_STEP_SECS: u64 = 30;
 
 /// The figures of one run.
 #[derive(Clone, Debug, Serialize)]
@@ -211,6 +217,14 @@ fn proc_figures(
                 .map(|s| s.rss_peak_kib)
                 .max()
                 .unwrap_or(b.rss_peak_kib);
+            let step = RSS_STEP_SECS * 1_000_000_000;
+            let rss_through_window_mib = (0..)
+                .map(|k| first.at_ns + k * step)
+                .take_while(|&at| at < last.at_ns)
+                .chain([last.at_ns])
+                .filter_map(|at| nearest(at)?.procs.get(i).copied().flatten())
+                .map(|sample| mib(sample.rss_kib))
+                .collect();
             let cpu = (b.cpu_secs - a.cpu_secs).max(0.0);
             Some(ProcFigures {
                 name: probe.name.clone(),
@@ -224,6 +238,7 @@ fn proc_figures(
                 rss_start_mib: mib(a.rss_kib),
                 rss_end_mib: mib(b.rss_kib),
                 rss_peak_mib: mib(peak),
+                rss_through_window_mib,
             })
         })
         .collect()
@@ -291,6 +306,40 @@ mod tests {
         let figures = analyse(&early, 2.0, 8.0);
         assert!(figures.window_truncated);
         assert_eq!(figures.window_secs, 4.0);
+    }
+
+    #[test]
+    fn memory_is_traced_through_the_window() {
+        // One sample a second for 100 s; RSS (KiB) = 1024 × (100 + t). Window [10, 90).
+        let samples = (0..=100)
+            .map(|t| ResourceSample {
+                at_ns: secs(t as f64),
+                procs: vec![Some(ProcSample {
+                    cpu_secs: t as f64,
+                    rss_kib: 1024 * (100 + t),
+                    rss_peak_kib: 1024 * (100 + t),
+                })],
+            })
+            .collect();
+        let outcome = LoadOutcome {
+            submit_ns: vec![secs(20.0)],
+            final_ns: vec![secs(21.0)],
+            rejections: BTreeMap::new(),
+            blocks: Vec::new(),
+            samples,
+            probes: vec![Probe::new("node0", 1)],
+            load_end_ns: secs(100.0),
+            end_ns: secs(100.0),
+            drained: true,
+        };
+        let figures = analyse(&outcome, 10.0, 80.0);
+        let node = &figures.procs[0];
+        // The window's start, every 30 s after it, and its end.
+        assert_eq!(
+            node.rss_through_window_mib,
+            vec![110.0, 140.0, 170.0, 190.0]
+        );
+        assert_eq!((node.rss_start_mib, node.rss_end_mib), (110.0, 190.0));
     }
 
     #[test]

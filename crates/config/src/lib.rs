@@ -10,5 +10,5 @@ mod template;
 
 pub use node::{
     ApiConfig, ConfigError, ConsensusConfig, GATEWAY_PASSPHRASE_ENV, GatewayConfig, LogConfig,
-    NodeConfig, P2pConfig, PeerConfig, PeerRates, RpcConfig, TxPoolConfig,
+    NodeConfig, P2pConfig, PeerConfig, PeerRates, RpcConfig, StorageConfig, TxPoolConfig,
 };

@@ -22,6 +22,9 @@ pub enum ConfigError {
     Invalid { field: &'static str, reason: String },
 }
 
+/// Largest storage cache or journal accepted, MiB (1 TiB): beyond it a typo, not a plan.
+const STORAGE_MIB_MAX: u64 = 1 << 20;
+
 /// One node's configuration (`config.toml`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,6 +39,7 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     pub api: ApiConfig,
     pub txpool: TxPoolConfig,
+    pub storage: StorageConfig,
     pub consensus: ConsensusConfig,
     pub log: LogConfig,
     pub gateway: GatewayConfig,
@@ -51,6 +55,7 @@ impl Default for NodeConfig {
             rpc: RpcConfig::default(),
             api: ApiConfig::default(),
             txpool: TxPoolConfig::default(),
+            storage: StorageConfig::default(),
             consensus: ConsensusConfig::default(),
             log: LogConfig::default(),
             gateway: GatewayConfig::default(),
@@ -225,6 +230,26 @@ impl Default for TxPoolConfig {
             bytes_max: 128 * 1024 * 1024,
             per_sender_max: 5_000,
             nonce_gap_max: 5_000,
+        }
+    }
+}
+
+/// The state database's memory (local tuning: it changes no result, only speed and RSS).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Block cache for table blocks read from disk, MiB. Default 32.
+    pub cache_mib: u64,
+    /// Most write-ahead journal kept, MiB; recent writes stay in memory until their
+    /// journal is flushed, so this bounds that memory too. At least 64. Default 512.
+    pub journal_mib: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            cache_mib: 32,
+            journal_mib: 512,
         }
     }
 }
@@ -432,6 +457,19 @@ impl NodeConfig {
                 reason: "bounds must be greater than zero".into(),
             });
         }
+        let storage = &self.storage;
+        if storage.cache_mib == 0 || storage.cache_mib > STORAGE_MIB_MAX {
+            return Err(ConfigError::Invalid {
+                field: "storage.cache_mib",
+                reason: format!("must be between 1 and {STORAGE_MIB_MAX}"),
+            });
+        }
+        if storage.journal_mib < 64 || storage.journal_mib > STORAGE_MIB_MAX {
+            return Err(ConfigError::Invalid {
+                field: "storage.journal_mib",
+                reason: format!("must be between 64 and {STORAGE_MIB_MAX}"),
+            });
+        }
         let rpc = &self.rpc;
         if rpc.batch_requests_max == 0 || rpc.logs_block_range_max == 0 || rpc.gas_cap < 21_000 {
             return Err(ConfigError::Invalid {
@@ -531,6 +569,34 @@ mod tests {
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("block_interval_min_ms"), "{err}");
         assert!(toml::from_str::<NodeConfig>("[rpc]\nlisten = \"nowhere\"").is_err());
+    }
+
+    #[test]
+    fn storage_limits_are_checked_at_their_edges() {
+        for (text, ok) in [
+            ("cache_mib = 1", true),
+            ("cache_mib = 0", false),
+            ("cache_mib = 1048576", true),
+            ("cache_mib = 1048577", false),
+            ("journal_mib = 64", true),
+            ("journal_mib = 63", false),
+            ("journal_mib = 1048577", false),
+        ] {
+            let config: NodeConfig = toml::from_str(&format!("[storage]\n{text}")).unwrap();
+            let field = text.split(' ').next().unwrap();
+            match config.validate() {
+                Ok(()) => assert!(ok, "{text} accepted"),
+                Err(err) => {
+                    assert!(!ok, "{text} refused: {err}");
+                    assert!(
+                        err.to_string().contains(&format!("storage.{field}")),
+                        "{err}"
+                    );
+                }
+            }
+        }
+        assert!(toml::from_str::<NodeConfig>("[storage]\ncache_mib = -1").is_err());
+        assert!(toml::from_str::<NodeConfig>("[storage]\nmemtable_mib = 8").is_err());
     }
 
     #[test]

@@ -97,6 +97,13 @@ per_sender_max = {sender}
 # Furthest a nonce may run ahead of the sender's next nonce (default {d_gap}).
 nonce_gap_max = {gap}
 
+[storage]
+# Block cache of the state database, MiB (default {d_cache}).
+cache_mib = {cache}
+# Most write-ahead journal kept, MiB; it also bounds the recent writes held in memory
+# (at least 64, default {d_journal}).
+journal_mib = {journal}
+
 [consensus]
 # Wait for the leader's proposal before voting to skip the view, ms (default {d_lt}).
 leader_timeout_ms = {lt}
@@ -201,6 +208,10 @@ tokens_max = {tokens}
             sender = self.txpool.per_sender_max,
             d_gap = d.txpool.nonce_gap_max,
             gap = self.txpool.nonce_gap_max,
+            d_cache = d.storage.cache_mib,
+            cache = self.storage.cache_mib,
+            d_journal = d.storage.journal_mib,
+            journal = self.storage.journal_mib,
             d_lt = d.consensus.leader_timeout_ms,
             lt = self.consensus.leader_timeout_ms,
             d_ct = d.consensus.certification_timeout_ms,

@@ -9,7 +9,7 @@ use entente_consensus::{
     Chain, ChainConfig, EngineConfig, FinalityStatus, TxIngress, init_genesis,
 };
 use entente_modules::EntenteModules;
-use entente_storage::Store;
+use entente_storage::{EngineLimits, Store};
 use entente_txpool::{PoolLimits, TxPool};
 use tracing::info;
 
@@ -82,7 +82,12 @@ pub async fn launch(context: tokio::Context, params: NodeParams) -> Result<NodeH
     };
     let state_dir: PathBuf = config.data_dir.join("state");
     std::fs::create_dir_all(&state_dir)?;
-    let store = Store::open(&state_dir, codec)?;
+    let mib = 1024 * 1024;
+    let limits = EngineLimits {
+        cache_bytes: config.storage.cache_mib.saturating_mul(mib),
+        journal_bytes: config.storage.journal_mib.saturating_mul(mib),
+    };
+    let store = Store::open_with(&state_dir, codec, limits)?;
     let genesis = init_genesis(&spec, &store)?;
     let head = store.head()?.map(|h| h.height).unwrap_or_default();
     info!(node = %name, genesis = %genesis.hash(), head, "store opened");

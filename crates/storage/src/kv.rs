@@ -25,7 +25,10 @@ mod tests;
 
 use std::ops::Bound;
 
-pub use self::{disk::FjallKv, memory::MemoryKv};
+pub use self::{
+    disk::{EngineLimits, FjallKv},
+    memory::MemoryKv,
+};
 use crate::StorageError;
 
 /// The store's columns. Each is an independent ordered key space; the key and value
@@ -233,6 +236,20 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// An iterator over entries; an engine error ends it.
 pub type KvIter<'a> = Box<dyn Iterator<Item = Result<Entry, StorageError>> + Send + 'a>;
 
+/// What an on-disk engine holds in memory, and the journal that bounds part of it, for
+/// the node's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineMemory {
+    /// Recent writes held in memory tables, not yet flushed to table files.
+    pub write_buffer_bytes: u64,
+    /// Write-ahead journal on disk. Memory tables hold only writes whose journal is still
+    /// on disk, so the journal limit also caps the write buffer.
+    pub journal_bytes: u64,
+    /// Table blocks in the engine's block cache, and its capacity.
+    pub block_cache_bytes: u64,
+    pub block_cache_capacity_bytes: u64,
+}
+
 /// What the store needs from an engine. Object safe: the store holds an `Arc<dyn Kv>`.
 pub trait Kv: Send + Sync {
     /// The value of `key` in `column`.
@@ -244,6 +261,11 @@ pub trait Kv: Send + Sync {
     /// Applies every op of `batch` or none, and returns only once the batch would survive
     /// a crash.
     fn write(&self, batch: Batch) -> Result<(), StorageError>;
+
+    /// The engine's memory figures; `None` for an engine that keeps everything in memory.
+    fn memory(&self) -> Result<Option<EngineMemory>, StorageError> {
+        Ok(None)
+    }
 
     /// The entry with the greatest key that starts with `prefix` and is `<= upper`: the
     /// newest version at or below a bound, when keys end with a big-endian version.

@@ -24,7 +24,10 @@ pub use commitment::{
     proof::{PROOF_FORMAT, ProofLeaf, SparseProof, StateProof, verify_state_proof},
 };
 pub use error::{ProofError, StorageError};
-pub use kv::{Batch, Column, Direction, Entry, FjallKv, KeyRange, Kv, KvIter, MemoryKv, Op};
+pub use kv::{
+    Batch, Column, Direction, EngineLimits, EngineMemory, Entry, FjallKv, KeyRange, Kv, KvIter,
+    MemoryKv, Op,
+};
 pub use state::{Account, EMPTY_CODE_HASH, Overlay, StateDiff, StateView};
 pub use store::{
     BlockCommit, ChainHead, CommitOutcome, IN_MEMORY_CODEC, LogEntry, LogFilter, PendingState,

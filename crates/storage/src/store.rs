@@ -62,7 +62,7 @@ use crate::{
         proof::prove,
         storage_preimage,
     },
-    kv::{Column, Direction, FjallKv, KeyRange, Kv, MemoryKv},
+    kv::{Column, Direction, EngineLimits, EngineMemory, FjallKv, KeyRange, Kv, MemoryKv},
 };
 
 /// Block decoding limits of [`Store::in_memory`]: far above any chain's block limits,
@@ -123,7 +123,16 @@ impl Store {
     /// Opens (or creates) the on-disk store in `dir`. Blocks read back are decoded with
     /// `codec`'s limits.
     pub fn open(dir: &Path, codec: BlockCodec) -> Result<Self, StorageError> {
-        Self::from_kv(Arc::new(FjallKv::open(dir)?), codec)
+        Self::open_with(dir, codec, EngineLimits::default())
+    }
+
+    /// [`Store::open`] with explicit limits on the engine's memory.
+    pub fn open_with(
+        dir: &Path,
+        codec: BlockCodec,
+        limits: EngineLimits,
+    ) -> Result<Self, StorageError> {
+        Self::from_kv(Arc::new(FjallKv::open_with(dir, limits)?), codec)
     }
 
     /// An empty store in memory (tests; computing genesis without a data folder).
@@ -162,6 +171,16 @@ impl Store {
 
     pub(crate) fn kv(&self) -> &dyn Kv {
         self.inner.kv.as_ref()
+    }
+
+    /// The engine's memory figures (`None` for the in-memory engine).
+    pub fn engine_memory(&self) -> Result<Option<EngineMemory>, StorageError> {
+        self.kv().memory()
+    }
+
+    /// State keys whose newest value is cached in memory (a bounded cache).
+    pub fn state_cache_keys(&self) -> usize {
+        self.inner.latest.len()
     }
 
     /// The committed head, or `None` before genesis.

@@ -82,6 +82,7 @@ fn dev_network_serves_real_clients_and_refuses_bad_input() {
 
     bad_input_changes_nothing(&dev);
     finality_certificates_verify_offline(&dev);
+    metrics_show_the_storage_memory(&dev);
 
     // Real clients: ethers v6, Foundry cast and web3.py (installed by scripts/test).
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/clients");
@@ -114,6 +115,35 @@ fn dev_network_serves_real_clients_and_refuses_bad_input() {
         String::from_utf8_lossy(&output.stderr),
         dev.proc.log_text()
     );
+}
+
+/// `/metrics` reports what the storage engine holds in memory, within its configured
+/// bounds.
+fn metrics_show_the_storage_memory(dev: &Dev) {
+    let api = dev.info["nodes"][1]["api"].as_str().unwrap();
+    let text = curl_get(&format!("{api}/metrics")).expect("metrics");
+    let gauge = |name: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|line| line.split(' ').next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    // Committed blocks sit in the engine's memory tables and journal until a flush.
+    assert!(gauge("entente_storage_write_buffer_bytes") > 0, "{text}");
+    assert!(gauge("entente_storage_journal_bytes") > 0, "{text}");
+    // The default [storage] cache_mib.
+    assert_eq!(
+        gauge("entente_storage_block_cache_capacity_bytes"),
+        32 * 1024 * 1024,
+        "{text}"
+    );
+    assert!(
+        gauge("entente_storage_block_cache_bytes")
+            <= gauge("entente_storage_block_cache_capacity_bytes")
+    );
+    // Genesis accounts are read for every block built.
+    assert!(gauge("entente_state_cache_keys") > 0, "{text}");
 }
 
 /// The REST certificate of a block verifies against the validator set alone, and names

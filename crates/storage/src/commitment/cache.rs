@@ -100,6 +100,11 @@ impl LatestCache {
         }
     }
 
+    /// Keys the cache holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// The value of `key` at `version`: `Ok(Some(..))` when the cache can answer,
     /// `Ok(None)` when only the engine's history can (`version` predates what is known).
     /// On a miss `newest` reads the key's newest value from the engine.

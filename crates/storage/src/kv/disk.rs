@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Batch, Column, Direction, KeyRange, Kv, KvIter, Op};
+use super::{Batch, Column, Direction, EngineMemory, KeyRange, Kv, KvIter, Op};
 use crate::StorageError;
 
 fn backend(op: &'static str) -> impl FnOnce(fjall::Error) -> StorageError {
@@ -12,6 +12,42 @@ fn backend(op: &'static str) -> impl FnOnce(fjall::Error) -> StorageError {
     }
 }
 
+/// Bounds on what the on-disk engine keeps in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineLimits {
+    /// Capacity of the block cache (table blocks read from disk).
+    pub cache_bytes: u64,
+    /// Most write-ahead journal kept on disk. Writes stay in memory tables until flushed,
+    /// and a flush is forced on the columns holding the oldest journal once the journal
+    /// passes this size, so it bounds the memory tables too. At least 64 MiB.
+    pub journal_bytes: u64,
+}
+
+impl EngineLimits {
+    /// The smallest journal limit the engine accepts.
+    pub const JOURNAL_BYTES_MIN: u64 = 64 * MIB;
+}
+
+impl Default for EngineLimits {
+    fn default() -> Self {
+        Self {
+            cache_bytes: 32 * MIB,
+            journal_bytes: 512 * MIB,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// Largest memory table of a state column (tree nodes, versioned and latest values),
+/// written thousands of keys per block: fewer, larger flushes keep compaction cheap.
+const STATE_MEMTABLE_BYTES: u64 = 64 * MIB;
+
+/// Largest memory table of every other column. Those grow slowly (headers, blooms,
+/// certificates: a few hundred bytes a block), so a larger table would only hold memory
+/// for longer before its flush.
+const OTHER_MEMTABLE_BYTES: u64 = 16 * MIB;
+
 /// The on-disk engine: one fjall keyspace per [`Column`], batches fsynced on commit.
 pub struct FjallKv {
     db: fjall::Database,
@@ -20,16 +56,42 @@ pub struct FjallKv {
 }
 
 impl FjallKv {
-    /// Opens (or creates) the database in `dir`, recovering from fjall's journal whatever
-    /// an earlier process durably wrote. Fails if another process holds the directory.
+    /// Opens (or creates) the database in `dir` with the default limits, recovering from
+    /// fjall's journal whatever an earlier process durably wrote. Fails if another process
+    /// holds the directory.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, EngineLimits::default())
+    }
+
+    /// [`FjallKv::open`] with explicit memory limits.
+    pub fn open_with(dir: &Path, limits: EngineLimits) -> Result<Self, StorageError> {
+        if limits.journal_bytes < EngineLimits::JOURNAL_BYTES_MIN {
+            return Err(StorageError::Backend {
+                op: "open database",
+                reason: format!(
+                    "journal limit {} bytes is below the engine's minimum of {}",
+                    limits.journal_bytes,
+                    EngineLimits::JOURNAL_BYTES_MIN
+                ),
+            });
+        }
         let db = fjall::Database::builder(dir)
+            .cache_size(limits.cache_bytes)
+            .max_journaling_size(limits.journal_bytes)
             .open()
             .map_err(backend("open database"))?;
         let mut columns = Vec::with_capacity(Column::ALL.len());
         for column in Column::ALL {
             let keyspace = db
-                .keyspace(column.name(), fjall::KeyspaceCreateOptions::default)
+                .keyspace(column.name(), || {
+                    // Kept by fjall with the keyspace: a database created before this
+                    // setting keeps the size it was created with.
+                    let memtable = match column {
+                        Column::Nodes | Column::Values | Column::Latest => STATE_MEMTABLE_BYTES,
+                        _ => OTHER_MEMTABLE_BYTES,
+                    };
+                    fjall::KeyspaceCreateOptions::default().max_memtable_size(memtable)
+                })
                 .map_err(backend("open keyspace"))?;
             columns.push(keyspace);
         }
@@ -79,5 +141,17 @@ impl Kv for FjallKv {
             }
         }
         writes.commit().map_err(backend("commit batch"))
+    }
+
+    fn memory(&self) -> Result<Option<EngineMemory>, StorageError> {
+        Ok(Some(EngineMemory {
+            write_buffer_bytes: self.db.write_buffer_size(),
+            journal_bytes: self
+                .db
+                .journal_disk_space()
+                .map_err(backend("journal size"))?,
+            block_cache_bytes: self.db.cache_size(),
+            block_cache_capacity_bytes: self.db.cache_capacity(),
+        }))
     }
 }

@@ -184,6 +184,41 @@ fn fjall_keeps_writes_across_reopen() {
 }
 
 #[test]
+fn fjall_reports_its_memory_within_its_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = EngineLimits {
+        cache_bytes: 3 * 1024 * 1024,
+        journal_bytes: EngineLimits::JOURNAL_BYTES_MIN,
+    };
+    let kv = FjallKv::open_with(dir.path(), limits).unwrap();
+    let empty = kv.memory().unwrap().unwrap();
+    assert_eq!(empty.block_cache_capacity_bytes, limits.cache_bytes);
+    assert_eq!(empty.write_buffer_bytes, 0);
+    put(&kv, Column::Values, &[(&versioned(1, 1), &[7; 1000])]);
+    let written = kv.memory().unwrap().unwrap();
+    assert!(written.write_buffer_bytes >= 1000, "{written:?}");
+    assert!(written.journal_bytes >= 1000, "{written:?}");
+    assert!(written.block_cache_bytes <= limits.cache_bytes);
+    // The in-memory engine has no separate figures.
+    assert_eq!(MemoryKv::new().memory().unwrap(), None);
+}
+
+#[test]
+fn fjall_refuses_a_journal_below_its_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = EngineLimits {
+        journal_bytes: EngineLimits::JOURNAL_BYTES_MIN - 1,
+        ..EngineLimits::default()
+    };
+    let Err(err) = FjallKv::open_with(dir.path(), limits) else {
+        panic!("a journal limit below the minimum was accepted");
+    };
+    assert!(err.to_string().contains("journal limit"), "{err}");
+    // Nothing was created.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn prefix_ranges_end_past_the_prefix() {
     assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
     assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
