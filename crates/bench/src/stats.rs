@@ -220,7 +220,8 @@ fn proc_figures(
             let step = RSS_STEP_SECS * 1_000_000_000;
             let rss_through_window_mib = (0..)
                 .map(|k| first.at_ns + k * step)
-                .take_while(|&at| at < last.at_ns)
+                // A step closer to the end than half a step would repeat the end.
+                .take_while(|&at| last.at_ns.saturating_sub(at) >= step / 2)
                 .chain([last.at_ns])
                 .filter_map(|at| nearest(at)?.procs.get(i).copied().flatten())
                 .map(|sample| mib(sample.rss_kib))
@@ -340,6 +341,12 @@ mod tests {
             vec![110.0, 140.0, 170.0, 190.0]
         );
         assert_eq!((node.rss_start_mib, node.rss_end_mib), (110.0, 190.0));
+        // A window of whole steps ends on its last step, listed once.
+        let figures = analyse(&outcome, 10.0, 60.0);
+        assert_eq!(
+            figures.procs[0].rss_through_window_mib,
+            vec![110.0, 140.0, 170.0]
+        );
     }
 
     #[test]
