@@ -43,9 +43,11 @@ const MIB: u64 = 1024 * 1024;
 /// written thousands of keys per block: fewer, larger flushes keep compaction cheap.
 const STATE_MEMTABLE_BYTES: u64 = 64 * MIB;
 
-/// Largest memory table of every other column. Those grow slowly (headers, blooms,
-/// certificates: a few hundred bytes a block), so a larger table would only hold memory
-/// for longer before its flush.
+/// Largest memory table of every other column. The slow ones (headers, blooms,
+/// certificates: a few hundred bytes a block) would otherwise hold their writes in
+/// memory for hours; the per-transaction ones (blocks, receipts, tx locations) are
+/// written in key order or are small, so flushing them more often costs little
+/// compaction.
 const OTHER_MEMTABLE_BYTES: u64 = 16 * MIB;
 
 /// The on-disk engine: one fjall keyspace per [`Column`], batches fsynced on commit.
