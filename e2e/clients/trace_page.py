@@ -14,6 +14,7 @@ import shutil
 import sys
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -58,6 +59,25 @@ def open_item(driver, serial):
     check(fits, f"the page of {serial} is wider than a phone screen")
 
 
+def replaced(old_page):
+    """A wait condition: the page `old_page` belonged to has been replaced."""
+
+    def check(_driver):
+        try:
+            old_page.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as err:
+            # Mid-navigation Chromium can answer for the old node with an inspector
+            # error instead of a stale-element one: the node has left the document.
+            if "does not belong to the document" in str(err):
+                return True
+            raise
+
+    return check
+
+
 def submit_code(driver, code, city):
     field = driver.find_element(By.ID, "code")
     field.clear()
@@ -67,7 +87,7 @@ def submit_code(driver, code, city):
     # or an earlier submission's #result would be read as this one's.
     old_page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "form button").click()
-    WebDriverWait(driver, 40).until(ec.staleness_of(old_page))
+    WebDriverWait(driver, 40).until(replaced(old_page))
     WebDriverWait(driver, 40).until(
         lambda d: d.find_elements(By.ID, "result") or d.find_elements(By.ID, "notice")
     )
