@@ -18,13 +18,14 @@
 //!
 //! Persistence (written by the store's commit, read back through a layered tree reader):
 //! - `Nodes`: `version (8, BE) ‖ nibble count (1) ‖ nibbles packed two per byte` → the
-//!   node in jmt's borsh encoding. Version first, so pruning a version range is a range
-//!   delete.
+//!   node in the compact form of [`node_codec`] (smaller than jmt's borsh form). Version
+//!   first, so pruning a version range is a range delete.
 //! - `Values`: `key hash ‖ version (8, BE)` → tagged value; `Latest`: `key hash` →
 //!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
 //!   `0x00` (deleted at that version).
 
 pub(crate) mod cache;
+mod node_codec;
 pub mod proof;
 
 use std::sync::Arc;
@@ -176,7 +177,11 @@ impl TreeDelta {
     /// Adds this version's nodes, versioned values and latest values to `batch`.
     pub(crate) fn write_into(&self, batch: &mut Batch) {
         for (key, node) in self.batch.nodes() {
-            batch.put(Column::Nodes, node_key_bytes(key), node_bytes(node));
+            batch.put(
+                Column::Nodes,
+                node_key_bytes(key),
+                node_codec::encode(key.version(), node),
+            );
         }
         let version = self.version.to_be_bytes();
         for (key, value) in self.values() {
@@ -213,10 +218,6 @@ pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
         out.push(high << 4 | low);
     }
     out
-}
-
-fn node_bytes(node: &Node) -> Vec<u8> {
-    borsh::to_vec(node).expect("borsh writes into a vector never fail")
 }
 
 fn tagged(value: &Option<OwnedValue>) -> Vec<u8> {
@@ -375,9 +376,7 @@ impl LayeredTree<'_> {
         let Some(bytes) = self.kv.get(Column::Nodes, &node_key_bytes(node_key))? else {
             return Ok(None);
         };
-        borsh::from_slice(&bytes)
-            .map(Some)
-            .map_err(|err| StorageError::corrupt("state tree node", err))
+        node_codec::decode(node_key.version(), &bytes).map(Some)
     }
 }
 

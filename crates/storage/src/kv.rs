@@ -57,7 +57,8 @@ pub enum Column {
     Values,
     /// key hash (32) → version (8, BE) ‖ tagged value: the newest version of each key.
     Latest,
-    /// version (8, BE) ‖ nibble count (1) ‖ packed nibbles → Jellyfish tree node (borsh).
+    /// version (8, BE) ‖ nibble count (1) ‖ packed nibbles → Jellyfish tree node (compact
+    /// form, `commitment::node_codec`).
     Nodes,
 }
 

@@ -151,15 +151,15 @@ fn foreign_schema_and_corrupt_records_are_errors(engine: &Engine) {
     schema.put(
         Column::Meta,
         b"schema".to_vec(),
-        2u32.to_be_bytes().to_vec(),
+        7u32.to_be_bytes().to_vec(),
     );
     kv.write(schema).unwrap();
     let refused = Store::from_kv(kv.clone(), CODEC);
     assert!(matches!(
         refused,
         Err(StorageError::Schema {
-            expected: 1,
-            found: 2
+            expected: 2,
+            found: 7
         })
     ));
 }
