@@ -52,8 +52,8 @@ pub(crate) fn encode(version: Version, node: &Node) -> Vec<u8> {
             out.put_u16(leaves);
             for (_, child) in internal.children_sorted() {
                 out.put_slice(&child.hash);
-                // A child is never newer than its parent; a saturated delta would be
-                // refused on decode rather than read back wrong.
+                // jmt never makes a child newer than its parent.
+                debug_assert!(child.version <= version, "child newer than its node");
                 UInt(version.saturating_sub(child.version)).write(&mut out);
                 if !child.is_leaf() {
                     UInt(child.leaf_count() as u64).write(&mut out);
