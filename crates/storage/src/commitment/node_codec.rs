@@ -1,10 +1,10 @@
 //! The stored form of a Jellyfish tree node, more compact than jmt's own borsh form.
 //!
-//! An internal node is most of what a block writes to the `Nodes` column, and in jmt's
-//! borsh form it spends 16 bytes per node and up to 10 per child on things that are
-//! either implied or small: a presence byte for each of the 16 child slots, the child's
-//! version and leaf count as full 8-byte integers, the number of children and the
-//! node's own leaf count (both sums of what follows). Here:
+//! Internal nodes are most of what a block writes to the `Nodes` column. In jmt's borsh
+//! form every child carries 10 or 18 bytes besides its 32-byte hash (a presence byte, a
+//! type byte, its version and, for an internal child, its leaf count as 8-byte integers),
+//! every empty slot a byte, and the node 16 more for its child count and leaf count,
+//! which are sums of the children. Here:
 //!
 //! - null: `0x00`;
 //! - leaf: `0x02 ‖ key hash (32) ‖ value hash (32)` — jmt's borsh form unchanged;
@@ -12,8 +12,8 @@
 //!   child in nibble order `hash (32) ‖ varint(node version − child version)` and, for a
 //!   child that is itself internal, `varint(leaf count)`.
 //!
-//! A full internal node takes ~580 bytes instead of ~820, and a node's version is its
-//! key's, so the encoding needs the node key on both sides.
+//! A full internal node takes ~550–600 bytes instead of ~690–820. A node's version is
+//! its key's, so the encoding needs the node key on both sides.
 //!
 //! jmt exposes no constructor for internal nodes, so decoding rebuilds jmt's borsh form
 //! and deserialises that; the tests hold both forms to each other.
