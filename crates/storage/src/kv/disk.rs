@@ -1,6 +1,13 @@
 //! The on-disk engine: fjall, an embedded LSM tree (see DESIGN.md for why fjall).
 
-use std::path::Path;
+use std::{
+    any::Any,
+    path::Path,
+    sync::{Arc, mpsc},
+};
+
+use fjall::AbstractTree as _;
+use parking_lot::Mutex;
 
 use super::{Batch, Column, Direction, EngineMemory, KeyRange, Kv, KvIter, Op};
 use crate::StorageError;
@@ -55,6 +62,71 @@ pub struct FjallKv {
     db: fjall::Database,
     /// Indexed by [`Column::index`].
     columns: Vec<fjall::Keyspace>,
+    memtables: Mutex<MemtableKeeper>,
+}
+
+/// A memory table held by the keeper, type-erased (fjall does not export the type).
+type HeldMemtable = Arc<dyn Any + Send + Sync>;
+
+/// Frees fjall's memory tables on a thread of its own, off the commit path.
+///
+/// fjall (3.1) frees a flushed memory table when it drops the last old version of its
+/// column, which it does while holding that column's version lock, during the next
+/// memory-table rotation of any column. A commit writing into that column waits until
+/// the table (up to 64 MiB: hundreds of thousands of entries) is freed. The keeper
+/// holds one more reference to every memory table it has seen, so fjall's drop is only
+/// a count decrement, and hands a table to its freeing thread once it is the last
+/// holder: it holds a table no longer than fjall does, plus one write.
+struct MemtableKeeper {
+    /// Per column (indexed by [`Column::index`]): the id of the active table last seen.
+    active: Vec<Option<u64>>,
+    /// Tables seen, not yet released by fjall.
+    held: Vec<HeldMemtable>,
+    /// To the freeing thread; `None` if it could not be started (tables are then freed
+    /// inline, off fjall's locks all the same).
+    free: Option<mpsc::Sender<HeldMemtable>>,
+}
+
+impl MemtableKeeper {
+    fn new(columns: usize) -> Self {
+        let (sender, receiver) = mpsc::channel::<HeldMemtable>();
+        let free = std::thread::Builder::new()
+            .name("entente-memtable-free".into())
+            .spawn(move || receiver.into_iter().for_each(drop))
+            .ok()
+            .map(|_| sender);
+        Self {
+            active: vec![None; columns],
+            held: Vec::new(),
+            free,
+        }
+    }
+
+    /// Takes a reference to each column's active table if it is new, and frees those
+    /// fjall has let go of.
+    fn observe(&mut self, columns: &[fjall::Keyspace]) {
+        for (seen, keyspace) in self.active.iter_mut().zip(columns) {
+            let table = keyspace.tree.active_memtable();
+            if *seen != Some(table.id()) {
+                *seen = Some(table.id());
+                self.held.push(table);
+            }
+        }
+        let (released, held): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|table| Arc::strong_count(table) == 1);
+        self.held = held;
+        for table in released {
+            match &self.free {
+                Some(free) => {
+                    if let Err(mpsc::SendError(table)) = free.send(table) {
+                        drop(table);
+                    }
+                }
+                None => drop(table),
+            }
+        }
+    }
 }
 
 impl FjallKv {
@@ -97,7 +169,12 @@ impl FjallKv {
                 .map_err(backend("open keyspace"))?;
             columns.push(keyspace);
         }
-        Ok(Self { db, columns })
+        let memtables = Mutex::new(MemtableKeeper::new(columns.len()));
+        Ok(Self {
+            db,
+            columns,
+            memtables,
+        })
     }
 
     fn column(&self, column: Column) -> &fjall::Keyspace {
@@ -142,7 +219,9 @@ impl Kv for FjallKv {
                 Op::Delete(column, key) => writes.remove(self.column(column), key),
             }
         }
-        writes.commit().map_err(backend("commit batch"))
+        writes.commit().map_err(backend("commit batch"))?;
+        self.memtables.lock().observe(&self.columns);
+        Ok(())
     }
 
     fn memory(&self) -> Result<Option<EngineMemory>, StorageError> {
@@ -155,5 +234,47 @@ impl Kv for FjallKv {
             block_cache_bytes: self.db.cache_size(),
             block_cache_capacity_bytes: self.db.cache_capacity(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(kv: &FjallKv, column: Column, key: u32) {
+        let mut batch = Batch::new();
+        batch.put(column, key.to_be_bytes().to_vec(), vec![7; 600]);
+        kv.write(batch).unwrap();
+    }
+
+    #[test]
+    fn memory_tables_are_let_go_once_fjall_is_done_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = FjallKv::open(dir.path()).unwrap();
+        let columns = kv.columns.len();
+        for round in 0..30u32 {
+            for key in 0..50 {
+                put(&kv, Column::Nodes, round * 100 + key);
+            }
+            put(&kv, Column::Meta, round);
+            // Flushed to a table and sealed: fjall drops its references to the old memory
+            // table at a later rotation.
+            for column in [Column::Nodes, Column::Meta] {
+                kv.column(column).rotate_memtable_and_wait().unwrap();
+            }
+            let held = kv.memtables.lock().held.len();
+            assert!(
+                held <= columns + 4,
+                "round {round}: {held} memory tables held, fjall let go of most of them"
+            );
+        }
+        // Everything written is still read back, from the flushed tables.
+        for round in 0..30u32 {
+            assert_eq!(
+                kv.get(Column::Nodes, &(round * 100 + 49).to_be_bytes())
+                    .unwrap(),
+                Some(vec![7; 600])
+            );
+        }
     }
 }
