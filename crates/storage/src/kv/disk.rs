@@ -57,6 +57,62 @@ const STATE_MEMTABLE_BYTES: u64 = 64 * MIB;
 /// compaction.
 const OTHER_MEMTABLE_BYTES: u64 = 16 * MIB;
 
+/// Niceness of the engine's background threads: fjall's workers (flushes, compactions,
+/// memory-table rotations) and the store's memory-table freeing thread. A flush of a
+/// 64 MiB state table takes seconds of CPU; at normal priority it takes the cores from
+/// consensus, execution and commits, and block latency spikes while it runs. At this
+/// niceness it runs in the time they leave (as RocksDB's low-priority thread pool does).
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the priority of fjall's worker threads in this process (fjall names them
+/// `fjall:worker` and starts them when a database opens). Linux only; elsewhere a
+/// no-op. Returns how many threads it lowered.
+#[cfg(target_os = "linux")]
+fn lower_engine_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    let mut lowered = 0;
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != "fjall:worker" {
+            continue;
+        }
+        if let Some(tid) = task.file_name().to_str().and_then(|tid| tid.parse().ok())
+            && lower_thread(tid)
+        {
+            lowered += 1;
+        }
+    }
+    lowered
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_engine_threads() -> usize {
+    0
+}
+
+/// Sets thread `tid`'s niceness to [`BACKGROUND_NICE`]; `false` if that failed (the
+/// thread ended, say).
+#[cfg(target_os = "linux")]
+fn lower_thread(tid: libc::id_t) -> bool {
+    // SAFETY: setpriority reads only its integer arguments; on Linux, PRIO_PROCESS with
+    // a thread id sets that one thread's niceness (raising niceness needs no privilege).
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE) == 0 }
+}
+
+/// Lowers the calling thread's priority to [`BACKGROUND_NICE`].
+fn lower_current_thread() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        if let Ok(tid) = libc::id_t::try_from(tid) {
+            lower_thread(tid);
+        }
+    }
+}
+
 /// The on-disk engine: one fjall keyspace per [`Column`], batches fsynced on commit.
 pub struct FjallKv {
     db: fjall::Database,
@@ -92,7 +148,10 @@ impl MemtableKeeper {
         let (sender, receiver) = mpsc::channel::<HeldMemtable>();
         let free = std::thread::Builder::new()
             .name("entente-memtable-free".into())
-            .spawn(move || receiver.into_iter().for_each(drop))
+            .spawn(move || {
+                lower_current_thread();
+                receiver.into_iter().for_each(drop)
+            })
             .ok()
             .map(|_| sender);
         Self {
@@ -169,6 +228,12 @@ impl FjallKv {
                 .map_err(backend("open keyspace"))?;
             columns.push(keyspace);
         }
+        let lowered = lower_engine_threads();
+        tracing::debug!(
+            threads = lowered,
+            nice = BACKGROUND_NICE,
+            "engine threads lowered"
+        );
         let memtables = Mutex::new(MemtableKeeper::new(columns.len()));
         Ok(Self {
             db,
@@ -245,6 +310,59 @@ mod tests {
         let mut batch = Batch::new();
         batch.put(column, key.to_be_bytes().to_vec(), vec![7; 600]);
         kv.write(batch).unwrap();
+    }
+
+    /// The niceness of thread `tid` of this process (field 19 of its stat line).
+    #[cfg(target_os = "linux")]
+    fn nice(tid: &str) -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+        // The command name (field 2) is in parentheses and may hold spaces.
+        let after_name = &stat[stat.rfind(')')? + 2..];
+        after_name.split(' ').nth(16)?.parse().ok()
+    }
+
+    /// This process's threads named `name` (as the kernel keeps it: 15 bytes at most).
+    #[cfg(target_os = "linux")]
+    fn threads_named(name: &str) -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter(|task| {
+                std::fs::read_to_string(task.path().join("comm"))
+                    .is_ok_and(|comm| comm.trim_end() == name)
+            })
+            .filter_map(|task| task.file_name().into_string().ok())
+            .collect()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn background_threads_run_at_low_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let _kv = FjallKv::open(dir.path()).unwrap();
+        let names = ["fjall:worker", "entente-memtabl"];
+        for name in names {
+            assert!(!threads_named(name).is_empty(), "no {name} thread");
+        }
+        // The freeing thread lowers itself as it starts, and every open lowers every
+        // fjall worker of the process (those of a database another test opens at this
+        // moment included), so all of them get there.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let normal: Vec<_> = names
+                .iter()
+                .flat_map(|name| threads_named(name))
+                .filter(|tid| nice(tid).is_some_and(|nice| nice != BACKGROUND_NICE))
+                .collect();
+            if normal.is_empty() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "threads {normal:?} kept their priority"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     #[test]
