@@ -64,27 +64,32 @@ const OTHER_MEMTABLE_BYTES: u64 = 16 * MIB;
 /// niceness it runs in the time they leave (as RocksDB's low-priority thread pool does).
 const BACKGROUND_NICE: i32 = 10;
 
+/// The ids of this process's threads named `name` (as the kernel keeps a thread's
+/// name: its first 15 bytes).
+#[cfg(target_os = "linux")]
+fn threads_named(name: &str) -> Vec<libc::id_t> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .filter_map(|task| task.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
 /// Lowers the priority of fjall's worker threads in this process (fjall names them
 /// `fjall:worker` and starts them when a database opens). Linux only; elsewhere a
 /// no-op. Returns how many threads it lowered.
 #[cfg(target_os = "linux")]
 fn lower_engine_threads() -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    let mut lowered = 0;
-    for task in tasks.flatten() {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if comm.trim_end() != "fjall:worker" {
-            continue;
-        }
-        if let Some(tid) = task.file_name().to_str().and_then(|tid| tid.parse().ok())
-            && lower_thread(tid)
-        {
-            lowered += 1;
-        }
-    }
-    lowered
+    threads_named("fjall:worker")
+        .into_iter()
+        .filter(|&tid| lower_thread(tid))
+        .count()
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -180,14 +185,10 @@ impl MemtableKeeper {
             .into_iter()
             .partition(|table| Arc::strong_count(table) == 1);
         self.held = held;
-        for table in released {
-            match &self.free {
-                Some(free) => {
-                    if let Err(mpsc::SendError(table)) = free.send(table) {
-                        drop(table);
-                    }
-                }
-                None => drop(table),
+        if let Some(free) = &self.free {
+            for table in released {
+                // A refused send (the thread is gone) hands the table back: freed here.
+                let _ = free.send(table);
             }
         }
     }
@@ -319,25 +320,11 @@ mod tests {
 
     /// The niceness of thread `tid` of this process (field 19 of its stat line).
     #[cfg(target_os = "linux")]
-    fn nice(tid: &str) -> Option<i32> {
+    fn nice(tid: libc::id_t) -> Option<i32> {
         let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
         // The command name (field 2) is in parentheses and may hold spaces.
         let after_name = &stat[stat.rfind(')')? + 2..];
         after_name.split(' ').nth(16)?.parse().ok()
-    }
-
-    /// This process's threads named `name` (as the kernel keeps it: 15 bytes at most).
-    #[cfg(target_os = "linux")]
-    fn threads_named(name: &str) -> Vec<String> {
-        std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .filter(|task| {
-                std::fs::read_to_string(task.path().join("comm"))
-                    .is_ok_and(|comm| comm.trim_end() == name)
-            })
-            .filter_map(|task| task.file_name().into_string().ok())
-            .collect()
     }
 
     #[cfg(target_os = "linux")]
@@ -359,7 +346,7 @@ mod tests {
             let normal: Vec<_> = names
                 .iter()
                 .flat_map(|name| threads_named(name))
-                .filter(|tid| nice(tid).is_some_and(|nice| nice != BACKGROUND_NICE))
+                .filter(|&tid| nice(tid).is_some_and(|nice| nice != BACKGROUND_NICE))
                 .collect();
             if missing.is_empty() && normal.is_empty() {
                 break;
