@@ -18,8 +18,11 @@
 //!
 //! Persistence (written by the store's commit, read back through a layered tree reader):
 //! - `Nodes`: `version (8, BE) ‖ nibble count (1) ‖ nibbles packed two per byte` → the
-//!   node in the compact form of [`node_codec`] (smaller than jmt's borsh form). Version
-//!   first, so pruning a version range is a range delete.
+//!   node in the compact form of [`node_codec`] (smaller than jmt's borsh form), or, for
+//!   an internal node replacing one of a recent version of the same span of versions,
+//!   as its change to that one (most nodes deep in a large tree change one child of
+//!   sixteen). Version first, and a change only refers within its span, so dropping
+//!   whole spans of old versions would be a range delete.
 //! - `Values`: `key hash ‖ version (8, BE)` → tagged value; `Latest`: `key hash` →
 //!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
 //!   `0x00` (deleted at that version).
@@ -33,11 +36,13 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U256};
 use jmt::{
     JellyfishMerkleTree, KeyHash, OwnedValue, Version,
-    storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeUpdateBatch},
+    storage::{
+        LeafNode, Node, NodeBatch, NodeKey, StaleNodeIndexBatch, TreeReader, TreeUpdateBatch,
+    },
 };
 use sha2::{Digest as _, Sha256};
 
-use self::cache::Written;
+use self::{cache::Written, node_codec::Stored};
 use crate::{
     Account, StateDiff, StorageError,
     kv::{Batch, Column, Kv},
@@ -118,14 +123,17 @@ pub fn decode_word(value: &[u8]) -> Result<U256, StorageError> {
 }
 
 /// The tree changes of one version, held in memory until the block is committed: the
-/// new nodes and the new value of every key the version touched. jmt's batch is kept as
-/// it came out of the tree (no copy), shared, so a clone is cheap.
+/// new nodes and the new value of every key the version touched, and the nodes they
+/// replace. jmt's batches are kept as they came out of the tree (no copy), shared, so a
+/// clone is cheap.
 #[derive(Clone, Debug)]
 pub struct TreeDelta {
     version: Version,
     root: B256,
     /// Its values are all at `version`.
     batch: Arc<NodeBatch>,
+    /// The nodes of earlier versions that this version's nodes replace.
+    replaced: Arc<StaleNodeIndexBatch>,
 }
 
 impl TreeDelta {
@@ -134,6 +142,7 @@ impl TreeDelta {
             version,
             root,
             batch: Arc::new(batch.node_batch),
+            replaced: Arc::new(batch.stale_node_index_batch),
         }
     }
 
@@ -175,13 +184,38 @@ impl TreeDelta {
     }
 
     /// Adds this version's nodes, versioned values and latest values to `batch`.
-    pub(crate) fn write_into(&self, batch: &mut Batch) {
+    ///
+    /// An internal node that replaces one held in `recent` (committed versions still in
+    /// memory) of the same span is written as its change to that one
+    /// ([`node_codec::encode_change`]); every other node whole.
+    pub(crate) fn write_into(&self, batch: &mut Batch, recent: &[&TreeDelta]) {
+        let mut changes = std::collections::HashMap::new();
+        for replaced in self.replaced.iter() {
+            let base_version = replaced.node_key.version();
+            if !node_codec::same_span(base_version, self.version) {
+                continue;
+            }
+            let Some(base) = recent
+                .iter()
+                .find(|delta| delta.version == base_version)
+                .and_then(|delta| delta.node(&replaced.node_key))
+            else {
+                continue;
+            };
+            let key = NodeKey::new(self.version, replaced.node_key.nibble_path().clone());
+            let change = self
+                .batch
+                .get_node(&key)
+                .and_then(|node| node_codec::encode_change(self.version, node, base_version, base));
+            if let Some(change) = change {
+                changes.insert(key, change);
+            }
+        }
         for (key, node) in self.batch.nodes() {
-            batch.put(
-                Column::Nodes,
-                node_key_bytes(key),
-                node_codec::encode(key.version(), node),
-            );
+            let value = changes
+                .remove(key)
+                .unwrap_or_else(|| node_codec::encode(key.version(), node));
+            batch.put(Column::Nodes, node_key_bytes(key), value);
         }
         let version = self.version.to_be_bytes();
         for (key, value) in self.values() {
@@ -376,7 +410,19 @@ impl LayeredTree<'_> {
         let Some(bytes) = self.kv.get(Column::Nodes, &node_key_bytes(node_key))? else {
             return Ok(None);
         };
-        node_codec::decode(node_key.version(), &bytes).map(Some)
+        match node_codec::decode(node_key.version(), &bytes)? {
+            Stored::Whole(node) => Ok(Some(node)),
+            Stored::Change {
+                base_version,
+                bytes,
+            } => {
+                let base_key = NodeKey::new(base_version, node_key.nibble_path().clone());
+                let base = self.committed_node(&base_key)?.ok_or_else(|| {
+                    StorageError::corrupt("state tree node", "the base of a change is missing")
+                })?;
+                node_codec::apply_change(node_key.version(), bytes, &base).map(Some)
+            }
+        }
     }
 }
 

@@ -24,8 +24,20 @@ fn addr(i: u64) -> Address {
     Address::left_padding_from(&i.to_be_bytes())
 }
 
-/// Applies `diff` as the next version on top of `committed` and writes it to `kv`.
+/// Applies `diff` as the next version on top of `committed` and writes it to `kv`, with
+/// no recent versions to write changes against.
 fn commit_version(kv: &MemoryKv, committed: Option<u64>, diff: &StateDiff) -> TreeDelta {
+    commit_after(kv, committed, diff, &[])
+}
+
+/// Like [`commit_version`], writing nodes that replace ones of `recent` as changes, as
+/// the store does.
+fn commit_after(
+    kv: &MemoryKv,
+    committed: Option<u64>,
+    diff: &StateDiff,
+    recent: &[&TreeDelta],
+) -> TreeDelta {
     let reader = LayeredTree {
         kv,
         recent: &[],
@@ -36,9 +48,14 @@ fn commit_version(kv: &MemoryKv, committed: Option<u64>, diff: &StateDiff) -> Tr
         .apply(committed.map_or(0, |version| version + 1), diff)
         .unwrap();
     let mut batch = Batch::new();
-    delta.write_into(&mut batch);
+    delta.write_into(&mut batch, recent);
     kv.write(batch).unwrap();
     delta
+}
+
+/// The last four of `history`, as the store keeps them.
+fn recent(history: &[TreeDelta]) -> Vec<&TreeDelta> {
+    history.iter().rev().take(4).collect()
 }
 
 /// The root of a fresh tree holding exactly `state`: a Jellyfish tree's root depends only
@@ -116,8 +133,9 @@ fn incremental_roots_match_roots_from_scratch_at_every_version() {
     let kv = MemoryKv::new();
     let mut state = BTreeMap::new();
     let mut roots = Vec::new();
+    let mut history = Vec::new();
     let mut committed = None;
-    for version in 0..12u64 {
+    for version in 0..20u64 {
         let mut diff = StateDiff::default();
         for i in 0..25 {
             let address = addr((version * 13 + i * 7) % 60);
@@ -130,9 +148,10 @@ fn incremental_roots_match_roots_from_scratch_at_every_version() {
                 None => state.remove(address),
             };
         }
-        let delta = commit_version(&kv, committed, &diff);
+        let delta = commit_after(&kv, committed, &diff, &recent(&history));
         assert_eq!(delta.root(), root_from_scratch(&state), "version {version}");
         roots.push((delta.root(), state.clone()));
+        history.push(delta);
         committed = Some(version);
     }
     // Every old version stays readable, with its own values.
@@ -154,6 +173,7 @@ fn batch_and_per_key_inserts_build_the_same_tree() {
     let chosen = MemoryKv::new();
     let per_key = MemoryKv::new();
     let mut committed = None;
+    let mut histories = (Vec::new(), Vec::new());
     for version in 0..10u64 {
         let mut diff = StateDiff::default();
         for i in 0..40 {
@@ -189,10 +209,14 @@ fn batch_and_per_key_inserts_build_the_same_tree() {
         .unwrap();
         assert_eq!(auto.root(), keyed.root(), "version {version}");
         assert_eq!(auto.batch, keyed.batch, "version {version}");
-        for (kv, delta) in [(&chosen, &auto), (&per_key, &keyed)] {
+        for (kv, delta, history) in [
+            (&chosen, auto.clone(), &mut histories.0),
+            (&per_key, keyed, &mut histories.1),
+        ] {
             let mut batch = Batch::new();
-            delta.write_into(&mut batch);
+            delta.write_into(&mut batch, &recent(history));
             kv.write(batch).unwrap();
+            history.push(delta);
         }
         for i in [0, 7, 33, 119] {
             let proof = prove(&chosen, next, &account_preimage(&addr(i))).unwrap();
@@ -337,3 +361,111 @@ const GOLDEN_PROOF: &str = concat!(
     r#"ngs":["0x035a238f253a759bc694693f53735badd136dbe4c3008b9f403f008d45657e61","0x53"#,
     r#"50415253455f4d45524b4c455f504c414345484f4c4445525f484153485f5f"]}}"#,
 );
+
+#[test]
+fn nodes_replacing_recent_ones_are_written_as_changes_and_read_back_whole() {
+    // A large tree (3,000 accounts, internal nodes four levels deep) with a hot set of
+    // 40 accounts rewritten every version, one version deleting, as a block would.
+    let kv = MemoryKv::new();
+    let mut history: Vec<TreeDelta> = Vec::new();
+    let (mut change_bytes, mut whole_bytes, mut changes) = (0, 0, 0);
+    let mut committed = None;
+    for version in 0..20u64 {
+        let mut diff = StateDiff::default();
+        let count = if version == 0 { 3_000 } else { 40 };
+        for i in 0..count {
+            let n = if version == 0 { i } else { (i * 71) % 3_000 };
+            let value = (version != 13 || i % 10 != 0).then(|| account(version * 10_000 + i));
+            diff.accounts.insert(addr(n), value);
+        }
+        let delta = LayeredTree {
+            kv: &kv,
+            recent: &[],
+            committed,
+            layers: Vec::new(),
+        }
+        .apply(version, &diff)
+        .unwrap();
+        let node_bytes = |batch: Batch| -> Vec<Vec<u8>> {
+            batch
+                .into_ops()
+                .into_iter()
+                .filter_map(|op| match op {
+                    crate::kv::Op::Put(Column::Nodes, _, value) => Some(value),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut whole = Batch::new();
+        delta.write_into(&mut whole, &[]);
+        let mut batch = Batch::new();
+        delta.write_into(&mut batch, &recent(&history));
+        if version > 0 {
+            whole_bytes += node_bytes(whole).iter().map(Vec::len).sum::<usize>();
+            let written = node_bytes(batch.clone());
+            change_bytes += written.iter().map(Vec::len).sum::<usize>();
+            let here = written
+                .iter()
+                .filter(|value| value[0] == node_codec::CHANGE)
+                .count();
+            if version % node_codec::SPAN == 0 {
+                assert_eq!(here, 0, "a span starts whole (version {version})");
+            }
+            changes += here;
+        }
+        kv.write(batch).unwrap();
+        history.push(delta);
+        committed = Some(version);
+    }
+    assert!(changes > 200, "nodes written as changes: {changes}");
+    assert!(
+        change_bytes * 20 < whole_bytes * 9,
+        "{change_bytes} bytes with changes vs {whole_bytes} whole"
+    );
+    // Read back with nothing in memory, as after a restart: every node of every version,
+    // following chains of changes to their whole bases.
+    let fresh = LayeredTree {
+        kv: &kv,
+        recent: &[],
+        committed,
+        layers: Vec::new(),
+    };
+    for delta in &history {
+        for (key, node) in delta.batch.nodes() {
+            assert_eq!(fresh.committed_node(key).unwrap().as_ref(), Some(node));
+        }
+        let proof = prove(&kv, delta.version(), &account_preimage(&addr(71))).unwrap();
+        verify_state_proof(delta.root(), &proof).unwrap();
+    }
+    // A change whose base is gone is an error, not a wrong node.
+    let (key, _) = history[19]
+        .batch
+        .nodes()
+        .iter()
+        .find(|(key, _)| {
+            kv.get(Column::Nodes, &node_key_bytes(key))
+                .unwrap()
+                .unwrap()[0]
+                == node_codec::CHANGE
+        })
+        .expect("version 19 wrote changes");
+    let mut base_version = key.version();
+    let mut base_bytes = kv
+        .get(Column::Nodes, &node_key_bytes(key))
+        .unwrap()
+        .unwrap();
+    while base_bytes[0] == node_codec::CHANGE {
+        base_version -= 1;
+        let base_key = NodeKey::new(base_version, key.nibble_path().clone());
+        if let Some(bytes) = kv.get(Column::Nodes, &node_key_bytes(&base_key)).unwrap() {
+            base_bytes = bytes;
+        }
+    }
+    let mut cut = Batch::new();
+    cut.delete(
+        Column::Nodes,
+        node_key_bytes(&NodeKey::new(base_version, key.nibble_path().clone())),
+    );
+    kv.write(cut).unwrap();
+    assert!(fresh.committed_node(key).is_err());
+}

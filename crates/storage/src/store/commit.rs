@@ -101,7 +101,11 @@ impl Store {
         }
         check_parts(&commit)?;
 
-        let batch = commit_batch(&commit, head.is_none());
+        let batch = {
+            let recent = self.inner.recent_trees.read();
+            let recent: Vec<&TreeDelta> = recent.iter().collect();
+            commit_batch(&commit, head.is_none(), &recent)
+        };
         let writes = batch.len();
         // Values go in the cache before the write (see `commitment::cache`); the tree
         // changes join the recent versions only once written.
@@ -187,7 +191,9 @@ fn check_parts(commit: &BlockCommit<'_>) -> Result<(), StorageError> {
 
 /// The block's writes. The head pointer goes last: a reader that sees the new head finds
 /// everything it points to.
-fn commit_batch(commit: &BlockCommit<'_>, genesis: bool) -> Batch {
+/// `recent`: the committed tree versions the store holds in memory, against whose nodes
+/// the new ones may be written as changes.
+fn commit_batch(commit: &BlockCommit<'_>, genesis: bool, recent: &[&TreeDelta]) -> Batch {
     let block = commit.block;
     let height = block.header.height;
     let hash = block.hash();
@@ -232,7 +238,7 @@ fn commit_batch(commit: &BlockCommit<'_>, genesis: bool) -> Batch {
     for (code_hash, code) in &commit.diff.codes {
         batch.put(Column::Codes, code_hash.to_vec(), code.to_vec());
     }
-    commit.tree.write_into(&mut batch);
+    commit.tree.write_into(&mut batch, recent);
     let head = ChainHead {
         height,
         hash,

@@ -158,7 +158,7 @@ fn foreign_schema_and_corrupt_records_are_errors(engine: &Engine) {
     assert!(matches!(
         refused,
         Err(StorageError::Schema {
-            expected: 2,
+            expected: 3,
             found: 7
         })
     ));
