@@ -19,9 +19,9 @@
 //! Persistence (written by the store's commit, read back through a layered tree reader):
 //! - `Nodes`: `version (8, BE) ‖ nibble count (1) ‖ nibbles packed two per byte` → the
 //!   node in the compact form of [`node_codec`] (smaller than jmt's borsh form), or, for
-//!   an internal node replacing one of a recent version of the same span of versions,
-//!   as its change to that one (most nodes deep in a large tree change one child of
-//!   sixteen). Version first, and a change only refers within its span, so dropping
+//!   an internal node whose path also has a node in a recent version of the same span
+//!   of versions, as its change to that one (most nodes deep in a large tree change one
+//!   child of sixteen). Version first, and a change only refers within its span, so dropping
 //!   whole spans of old versions would be a range delete.
 //! - `Values`: `key hash ‖ version (8, BE)` → tagged value; `Latest`: `key hash` →
 //!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
@@ -36,9 +36,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U256};
 use jmt::{
     JellyfishMerkleTree, KeyHash, OwnedValue, Version,
-    storage::{
-        LeafNode, Node, NodeBatch, NodeKey, StaleNodeIndexBatch, TreeReader, TreeUpdateBatch,
-    },
+    storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeUpdateBatch},
 };
 use sha2::{Digest as _, Sha256};
 
@@ -123,17 +121,14 @@ pub fn decode_word(value: &[u8]) -> Result<U256, StorageError> {
 }
 
 /// The tree changes of one version, held in memory until the block is committed: the
-/// new nodes and the new value of every key the version touched, and the nodes they
-/// replace. jmt's batches are kept as they came out of the tree (no copy), shared, so a
-/// clone is cheap.
+/// new nodes and the new value of every key the version touched. jmt's batch is kept as
+/// it came out of the tree (no copy), shared, so a clone is cheap.
 #[derive(Clone, Debug)]
 pub struct TreeDelta {
     version: Version,
     root: B256,
     /// Its values are all at `version`.
     batch: Arc<NodeBatch>,
-    /// The nodes of earlier versions that this version's nodes replace.
-    replaced: Arc<StaleNodeIndexBatch>,
 }
 
 impl TreeDelta {
@@ -142,7 +137,6 @@ impl TreeDelta {
             version,
             root,
             batch: Arc::new(batch.node_batch),
-            replaced: Arc::new(batch.stale_node_index_batch),
         }
     }
 
@@ -185,36 +179,43 @@ impl TreeDelta {
 
     /// Adds this version's nodes, versioned values and latest values to `batch`.
     ///
-    /// An internal node that replaces one held in `recent` (committed versions still in
-    /// memory) of the same span is written as its change to that one
-    /// ([`node_codec::encode_change`]); every other node whole.
-    pub(crate) fn write_into(&self, batch: &mut Batch, recent: &[&TreeDelta]) {
-        let mut changes = std::collections::HashMap::new();
-        for replaced in self.replaced.iter() {
-            let base_version = replaced.node_key.version();
-            if !node_codec::same_span(base_version, self.version) {
-                continue;
-            }
-            let Some(base) = recent
-                .iter()
-                .find(|delta| delta.version == base_version)
-                .and_then(|delta| delta.node(&replaced.node_key))
-            else {
-                continue;
-            };
-            let key = NodeKey::new(self.version, replaced.node_key.nibble_path().clone());
-            let change = self
-                .batch
-                .get_node(&key)
-                .and_then(|node| node_codec::encode_change(self.version, node, base_version, base));
-            if let Some(change) = change {
-                changes.insert(key, change);
-            }
-        }
+    /// An internal node is written as its change to the node at the same path of the
+    /// newest version in `recent` (committed versions still in memory) of the same span
+    /// that has one ([`node_codec::encode_change`]), where that is smaller; every other
+    /// node whole. The base need not be the node this one replaces (a deletion in
+    /// between may have removed that path), only a stored node at the same path. Each
+    /// version's nodes are sorted by path, so finding the bases is one merged walk.
+    pub(crate) fn write_into(&self, batch: &mut Batch, recent: &[&TreeDelta]) -> NodesWritten {
+        let mut written = NodesWritten::default();
+        let mut bases: Vec<_> = recent
+            .iter()
+            .filter(|delta| node_codec::same_span(delta.version, self.version))
+            .collect();
+        bases.sort_by_key(|delta| std::cmp::Reverse(delta.version));
+        let mut cursors: Vec<_> = bases
+            .iter()
+            .map(|delta| (delta.version, delta.batch.nodes().iter().peekable()))
+            .collect();
         for (key, node) in self.batch.nodes() {
-            let value = changes
-                .remove(key)
-                .unwrap_or_else(|| node_codec::encode(key.version(), node));
+            let path = key.nibble_path();
+            let mut change = None;
+            if matches!(node, Node::Internal(_)) {
+                for (base_version, cursor) in &mut cursors {
+                    while cursor
+                        .next_if(|(base, _)| base.nibble_path() < path)
+                        .is_some()
+                    {}
+                    if let Some((_, base)) = cursor.next_if(|(base, _)| base.nibble_path() == path)
+                    {
+                        change = node_codec::encode_change(self.version, node, *base_version, base);
+                        break;
+                    }
+                }
+            }
+            written.nodes += 1;
+            written.changes += usize::from(change.is_some());
+            let value = change.unwrap_or_else(|| node_codec::encode(key.version(), node));
+            written.bytes += value.len();
             batch.put(Column::Nodes, node_key_bytes(key), value);
         }
         let version = self.version.to_be_bytes();
@@ -231,7 +232,18 @@ impl TreeDelta {
                 [&version[..], &value].concat(),
             );
         }
+        written
     }
+}
+
+/// What [`TreeDelta::write_into`] wrote into the `Nodes` column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodesWritten {
+    pub nodes: usize,
+    /// Of `nodes`, those written as changes.
+    pub changes: usize,
+    /// Bytes of the stored forms.
+    pub bytes: usize,
 }
 
 /// Encodes a node key so that keys sort by version, then by path.

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     StateDiff, StorageError, TreeDelta,
+    commitment::NodesWritten,
     kv::{Batch, Column},
 };
 
@@ -101,7 +102,7 @@ impl Store {
         }
         check_parts(&commit)?;
 
-        let batch = {
+        let (batch, nodes) = {
             let recent = self.inner.recent_trees.read();
             let recent: Vec<&TreeDelta> = recent.iter().collect();
             commit_batch(&commit, head.is_none(), &recent)
@@ -129,7 +130,9 @@ impl Store {
             height,
             %hash,
             txs = block.txs.len(),
-            tree_nodes = commit.tree.nodes_written(),
+            tree_nodes = nodes.nodes,
+            tree_node_changes = nodes.changes,
+            tree_node_bytes = nodes.bytes,
             writes,
             ms = started.elapsed().as_millis() as u64,
             "block committed"
@@ -193,7 +196,11 @@ fn check_parts(commit: &BlockCommit<'_>) -> Result<(), StorageError> {
 /// everything it points to.
 /// `recent`: the committed tree versions the store holds in memory, against whose nodes
 /// the new ones may be written as changes.
-fn commit_batch(commit: &BlockCommit<'_>, genesis: bool, recent: &[&TreeDelta]) -> Batch {
+fn commit_batch(
+    commit: &BlockCommit<'_>,
+    genesis: bool,
+    recent: &[&TreeDelta],
+) -> (Batch, NodesWritten) {
     let block = commit.block;
     let height = block.header.height;
     let hash = block.hash();
@@ -238,7 +245,7 @@ fn commit_batch(commit: &BlockCommit<'_>, genesis: bool, recent: &[&TreeDelta]) 
     for (code_hash, code) in &commit.diff.codes {
         batch.put(Column::Codes, code_hash.to_vec(), code.to_vec());
     }
-    commit.tree.write_into(&mut batch, recent);
+    let nodes = commit.tree.write_into(&mut batch, recent);
     let head = ChainHead {
         height,
         hash,
@@ -246,5 +253,5 @@ fn commit_batch(commit: &BlockCommit<'_>, genesis: bool, recent: &[&TreeDelta]) 
         timestamp_ms: block.header.timestamp_ms,
     };
     batch.put(Column::Meta, HEAD_KEY, encode_head(&head));
-    batch
+    (batch, nodes)
 }
