@@ -21,8 +21,8 @@
 //!   node in the compact form of [`node_codec`] (smaller than jmt's borsh form), or, for
 //!   an internal node whose path also has a node in a recent version of the same span
 //!   of versions, as its change to that one (most nodes deep in a large tree change one
-//!   child of sixteen). Version first, and a change only refers within its span, so dropping
-//!   whole spans of old versions would be a range delete.
+//!   child of sixteen). Version first, and a change only refers within its span, so
+//!   dropping whole spans of old versions would be a range delete.
 //! - `Values`: `key hash ‖ version (8, BE)` → tagged value; `Latest`: `key hash` →
 //!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
 //!   `0x00` (deleted at that version).

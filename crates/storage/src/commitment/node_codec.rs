@@ -72,15 +72,7 @@ pub(crate) fn encode(version: Version, node: &Node) -> Vec<u8> {
             out.put_u8(INTERNAL);
             out.put_u16(children);
             out.put_u16(leaves);
-            for (_, child) in internal.children_sorted() {
-                write_child(
-                    &mut out,
-                    version,
-                    &child.hash,
-                    child.version,
-                    leaf_count!(child),
-                );
-            }
+            write_children(&mut out, version, node, children);
             out
         }
     }
@@ -95,6 +87,7 @@ pub(crate) fn encode_change(
     base_version: Version,
     base: &Node,
 ) -> Option<Vec<u8>> {
+    let whole = node;
     let (Node::Internal(node), Node::Internal(base)) = (node, base) else {
         return None;
     };
@@ -117,18 +110,19 @@ pub(crate) fn encode_change(
     out.put_u16(children);
     out.put_u16(leaves);
     out.put_u16(changed);
+    write_children(&mut out, version, whole, changed);
+    Some(out)
+}
+
+/// Writes the children of the internal node `node` (written at `version`) whose bits are
+/// set in `which`, in nibble order, in the compact form.
+fn write_children(out: &mut Vec<u8>, version: Version, node: &Node, which: u16) {
+    let Node::Internal(node) = node else { return };
     for (nibble, child) in node.children_sorted() {
-        if changed & (1 << u8::from(nibble)) != 0 {
-            write_child(
-                &mut out,
-                version,
-                &child.hash,
-                child.version,
-                leaf_count!(child),
-            );
+        if which & (1 << u8::from(nibble)) != 0 {
+            write_child(out, version, &child.hash, child.version, leaf_count!(child));
         }
     }
-    Some(out)
 }
 
 /// A child in the compact form: `hash ‖ varint(node version − child version)` and, for an
