@@ -71,6 +71,11 @@ pub async fn render(State(ctx): State<std::sync::Arc<ApiContext>>) -> impl IntoR
                 "Capacity of the storage engine's block cache.",
                 m.block_cache_capacity_bytes,
             ),
+            (
+                "entente_storage_pinned_bytes",
+                "Filter and index blocks of the storage engine's table files pinned in memory.",
+                m.pinned_bytes,
+            ),
         ]
     });
     let mut body = String::new();

@@ -249,6 +249,10 @@ pub struct EngineMemory {
     /// Table blocks in the engine's block cache, and its capacity.
     pub block_cache_bytes: u64,
     pub block_cache_capacity_bytes: u64,
+    /// Filter and index blocks of table files pinned in memory, outside the block cache
+    /// (the engine pins them for its upper levels, and the top-level index of each table
+    /// below).
+    pub pinned_bytes: u64,
 }
 
 /// What the store needs from an engine. Object safe: the store holds an `Arc<dyn Kv>`.

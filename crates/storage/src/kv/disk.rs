@@ -304,6 +304,13 @@ impl Kv for FjallKv {
                 .map_err(backend("journal size"))?,
             block_cache_bytes: self.db.cache_size(),
             block_cache_capacity_bytes: self.db.cache_capacity(),
+            pinned_bytes: self
+                .columns
+                .iter()
+                .map(|keyspace| {
+                    keyspace.tree.pinned_filter_size() + keyspace.tree.pinned_block_index_size()
+                })
+                .sum::<usize>() as u64,
         }))
     }
 }
