@@ -84,6 +84,22 @@ impl Column {
         self as usize
     }
 
+    /// Whether the column's keys are written in ascending order (they start with a height
+    /// or a version). The engine never merges such a column's tables, it moves them
+    /// down the levels whole, so whatever a table holds in memory from its flush it
+    /// keeps for as long as the data lives.
+    pub fn keys_ascend(self) -> bool {
+        matches!(
+            self,
+            Column::Headers
+                | Column::Blocks
+                | Column::Receipts
+                | Column::Blooms
+                | Column::Finalizations
+                | Column::Nodes
+        )
+    }
+
     /// The column's name on disk. Never change one: it names existing data.
     pub fn name(self) -> &'static str {
         match self {
