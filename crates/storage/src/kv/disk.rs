@@ -223,8 +223,10 @@ impl FjallKv {
         for column in Column::ALL {
             let keyspace = db
                 .keyspace(column.name(), || {
-                    // Kept by fjall with the keyspace: a database created before this
-                    // setting keeps the size it was created with.
+                    // Kept by fjall with the keyspace: a database created before one of
+                    // these settings keeps what it was created with (one created before
+                    // the partitioning below still works, and keeps pinning whole
+                    // filters and indexes in those columns).
                     let memtable = match column {
                         Column::Nodes | Column::Values | Column::Latest => STATE_MEMTABLE_BYTES,
                         _ => OTHER_MEMTABLE_BYTES,
