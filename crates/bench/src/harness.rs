@@ -385,6 +385,10 @@ async fn run_entente(
     let presign_secs = presign_started.elapsed().as_secs_f64();
 
     probes.push(Probe::this_process());
+    let engine = network
+        .as_ref()
+        .map(|network| RpcClient::new(&network.metrics_url(), options.request_timeout))
+        .transpose()?;
     let start_height = setup::block_number(&main).await?;
     eprintln!("running the load against {description}…");
     let outcome = load::run(
@@ -393,6 +397,7 @@ async fn run_entente(
             submit: clients.clone(),
             watch: main.clone(),
             probes,
+            engine,
         },
         options.load.clone(),
         start_height,
@@ -536,6 +541,7 @@ async fn run_anvil(
             submit: vec![client.clone(); nodes],
             watch: client.clone(),
             probes: vec![anvil.probe(), Probe::this_process()],
+            engine: None,
         },
         options.load.clone(),
         start_height,

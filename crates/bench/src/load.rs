@@ -67,6 +67,9 @@ pub struct LoadTarget {
     pub watch: RpcClient,
     /// Processes whose CPU and memory are reported (empty for remote nodes).
     pub probes: Vec<Probe>,
+    /// The first node's `/metrics` page, whose storage-engine gauges are sampled (only
+    /// for nodes the harness started).
+    pub engine: Option<RpcClient>,
 }
 
 /// A finalised block as seen by the watcher.
@@ -87,6 +90,17 @@ pub struct ResourceSample {
     pub procs: Vec<Option<ProcSample>>,
 }
 
+/// One reading of the first node's storage-engine gauges (`entente_storage_*`, by
+/// name without that prefix).
+#[derive(Clone, Debug)]
+pub struct EngineSample {
+    pub at_ns: u64,
+    pub gauges: BTreeMap<String, u64>,
+}
+
+/// Seconds between readings of the storage-engine gauges.
+const ENGINE_SAMPLE_SECS: u64 = 5;
+
 /// Everything the load phase observed; [`crate::stats`] turns it into figures.
 pub struct LoadOutcome {
     /// Per transaction: ns since start of its first submission, or `u64::MAX`.
@@ -98,6 +112,8 @@ pub struct LoadOutcome {
     pub blocks: Vec<BlockSeen>,
     pub samples: Vec<ResourceSample>,
     pub probes: Vec<Probe>,
+    /// Empty when no node's metrics were sampled.
+    pub engine_samples: Vec<EngineSample>,
     /// When submission stopped (ns since start).
     pub load_end_ns: u64,
     /// When the drain ended (ns since start).
@@ -257,6 +273,7 @@ pub async fn run(
         config.poll_interval,
     ));
     let sampler = tokio::spawn(sample(shared.clone(), target.probes.clone()));
+    let engine_sampler = tokio::spawn(sample_engine(shared.clone(), target.engine.clone()));
     let progress = config
         .progress
         .then(|| tokio::spawn(progress(shared.clone(), count, config.clone())));
@@ -309,6 +326,9 @@ pub async fn run(
     let samples = sampler
         .await
         .map_err(|err| BenchError::Setup(format!("sampler failed: {err}")))?;
+    let engine_samples = engine_sampler
+        .await
+        .map_err(|err| BenchError::Setup(format!("engine sampler failed: {err}")))?;
     if let Some(progress) = progress {
         let _ = progress.await;
     }
@@ -335,6 +355,7 @@ pub async fn run(
         blocks,
         samples,
         probes: target.probes,
+        engine_samples,
         load_end_ns,
         end_ns,
         drained,
@@ -572,6 +593,42 @@ async fn sample(shared: Arc<Shared>, probes: Vec<Probe>) -> Vec<ResourceSample> 
     }
 }
 
+/// Reads the storage-engine gauges of `metrics` every [`ENGINE_SAMPLE_SECS`] until the
+/// run stops. A reading that fails (the node busy past the timeout) is skipped.
+async fn sample_engine(shared: Arc<Shared>, metrics: Option<RpcClient>) -> Vec<EngineSample> {
+    let Some(metrics) = metrics else {
+        return Vec::new();
+    };
+    let mut samples = Vec::new();
+    let mut tick = 0u64;
+    while !shared.stop.load(Ordering::Relaxed) {
+        if tick.is_multiple_of(ENGINE_SAMPLE_SECS) {
+            let at_ns = shared.elapsed_ns();
+            if let Ok(page) = metrics.get().await {
+                let gauges = engine_gauges(&String::from_utf8_lossy(&page));
+                if !gauges.is_empty() {
+                    samples.push(EngineSample { at_ns, gauges });
+                }
+            }
+        }
+        tick += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    samples
+}
+
+/// The `entente_storage_*` gauges of a Prometheus text page, by name without the prefix.
+fn engine_gauges(page: &str) -> BTreeMap<String, u64> {
+    page.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next()?.strip_prefix("entente_storage_")?;
+            let value = words.next()?.parse().ok()?;
+            Some((name.to_string(), value))
+        })
+        .collect()
+}
+
 /// One status line a second on stderr (rewritten in place on a terminal).
 async fn progress(shared: Arc<Shared>, total: usize, config: LoadConfig) {
     let tty = std::io::stderr().is_terminal();
@@ -629,6 +686,24 @@ async fn progress(shared: Arc<Shared>, total: usize, config: LoadConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_gauges_are_read_from_a_metrics_page() {
+        let page = "# HELP entente_storage_pinned_bytes Pinned.\n\
+                    # TYPE entente_storage_pinned_bytes gauge\n\
+                    entente_storage_pinned_bytes 4096\n\
+                    entente_storage_write_buffer_bytes 123\n\
+                    entente_txpool_txs 9\n\
+                    entente_storage_journal_bytes not-a-number\n";
+        assert_eq!(
+            engine_gauges(page),
+            BTreeMap::from([
+                ("pinned_bytes".to_string(), 4096),
+                ("write_buffer_bytes".to_string(), 123)
+            ])
+        );
+        assert!(engine_gauges("").is_empty());
+    }
 
     #[test]
     fn messages_are_grouped_without_numbers() {

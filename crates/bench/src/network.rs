@@ -52,6 +52,7 @@ pub struct LocalNetwork {
     keep: bool,
     nodes: Vec<NodeProc>,
     rpc_urls: Vec<String>,
+    api_urls: Vec<String>,
     /// The funded accounts of `accounts.json`, faucet first.
     pub accounts: Vec<LocalSigner>,
 }
@@ -109,6 +110,9 @@ impl LocalNetwork {
             nodes: Vec::new(),
             rpc_urls: (0..n)
                 .map(|i| format!("http://127.0.0.1:{}", rpc + i))
+                .collect(),
+            api_urls: (0..n)
+                .map(|i| format!("http://127.0.0.1:{}", api + i))
                 .collect(),
             accounts,
         };
@@ -174,6 +178,11 @@ impl LocalNetwork {
 
     pub fn rpc_urls(&self) -> &[String] {
         &self.rpc_urls
+    }
+
+    /// The first node's Prometheus metrics page.
+    pub fn metrics_url(&self) -> String {
+        format!("{}/metrics", self.api_urls[0])
     }
 
     pub fn dir(&self) -> &Path {

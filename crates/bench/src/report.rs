@@ -323,6 +323,20 @@ impl Report {
             }
         }
         for run in &self.runs {
+            if run.figures.engine_through_window_mib.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                s,
+                "\n## {}: node0's storage engine through the window (`/metrics`, every {RSS_STEP_SECS} s, MiB)\n",
+                run.target
+            );
+            for (gauge, series) in &run.figures.engine_through_window_mib {
+                let series: Vec<String> = series.iter().map(|m| format!("{m:.1}")).collect();
+                let _ = writeln!(s, "- {gauge}: {}", series.join(" "));
+            }
+        }
+        for run in &self.runs {
             if !run.figures.rejections.is_empty() {
                 let _ = writeln!(s, "\n{} refusals:\n", run.target);
                 for (message, count) in &run.figures.rejections {

@@ -72,6 +72,20 @@ impl RpcClient {
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Full::new(body))
             .map_err(|err| self.transport(err))?;
+        self.send(request).await
+    }
+
+    /// Gets the client's URL (a plain page, such as a node's `/metrics`) and returns the
+    /// body.
+    pub async fn get(&self) -> Result<Bytes, BenchError> {
+        let request = http::Request::get(self.uri.clone())
+            .body(Full::new(Bytes::new()))
+            .map_err(|err| self.transport(err))?;
+        self.send(request).await
+    }
+
+    /// Sends `request`, within the timeout; a non-success status is an error.
+    async fn send(&self, request: http::Request<Full<Bytes>>) -> Result<Bytes, BenchError> {
         let exchange = async {
             let response = self
                 .client

@@ -78,6 +78,10 @@ pub struct RunFigures {
     /// Largest peak resident memory of one node process, MiB.
     pub node_rss_peak_mib: Option<f64>,
     pub procs: Vec<ProcFigures>,
+    /// The first node's storage-engine gauges (`/metrics`, `entente_storage_*` without
+    /// the prefix) at the steps of the resident-memory trace, MiB: what the engine holds
+    /// in memory, against its bounds. Empty when the harness did not start the nodes.
+    pub engine_through_window_mib: BTreeMap<String, Vec<f64>>,
     /// Workload transactions finalised in each second since the load started.
     pub finalised_per_second: Vec<u64>,
 }
@@ -125,6 +129,7 @@ pub fn analyse(outcome: &LoadOutcome, warmup_secs: f64, window_secs: f64) -> Run
     };
 
     let procs = proc_figures(outcome, start_ns, end_ns, finalised_in_window);
+    let engine_through_window_mib = engine_figures(outcome, start_ns, end_ns);
     let nodes: Vec<&ProcFigures> = procs.iter().filter(|p| p.name != "harness").collect();
     let node_cpu_secs_per_1k_txs = (!nodes.is_empty() && finalised_in_window > 0).then(|| {
         nodes.iter().map(|p| p.cpu_secs_window).sum::<f64>() * 1000.0 / finalised_in_window as f64
@@ -166,8 +171,47 @@ pub fn analyse(outcome: &LoadOutcome, warmup_secs: f64, window_secs: f64) -> Run
         node_cpu_secs_per_1k_txs,
         node_rss_peak_mib,
         procs,
+        engine_through_window_mib,
         finalised_per_second,
     }
+}
+
+/// The window's start, every [`RSS_STEP_SECS`] after it, and its end (a step closer to
+/// the end than half a step would repeat the end).
+fn window_steps(start_ns: u64, end_ns: u64) -> Vec<u64> {
+    let step = RSS_STEP_SECS * 1_000_000_000;
+    (0..)
+        .map(|k| start_ns + k * step)
+        .take_while(|&at| end_ns.saturating_sub(at) >= step / 2)
+        .chain([end_ns])
+        .collect()
+}
+
+/// Each storage-engine gauge at [`window_steps`], from the reading nearest each step.
+fn engine_figures(outcome: &LoadOutcome, start_ns: u64, end_ns: u64) -> BTreeMap<String, Vec<f64>> {
+    let nearest = |at: u64| {
+        outcome
+            .engine_samples
+            .iter()
+            .min_by_key(|sample| sample.at_ns.abs_diff(at))
+    };
+    let mut series: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for at in window_steps(start_ns, end_ns) {
+        let Some(sample) = nearest(at) else {
+            break;
+        };
+        for (name, &bytes) in &sample.gauges {
+            // Capacities are configuration, not something held.
+            if !name.ends_with("_capacity_bytes") {
+                let name = name.strip_suffix("_bytes").unwrap_or(name);
+                series
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(bytes as f64 / (1024.0 * 1024.0));
+            }
+        }
+    }
+    series
 }
 
 fn latency(mut ns: Vec<u64>) -> Latency {
@@ -217,12 +261,8 @@ fn proc_figures(
                 .map(|s| s.rss_peak_kib)
                 .max()
                 .unwrap_or(b.rss_peak_kib);
-            let step = RSS_STEP_SECS * 1_000_000_000;
-            let rss_through_window_mib = (0..)
-                .map(|k| first.at_ns + k * step)
-                // A step closer to the end than half a step would repeat the end.
-                .take_while(|&at| last.at_ns.saturating_sub(at) >= step / 2)
-                .chain([last.at_ns])
+            let rss_through_window_mib = window_steps(first.at_ns, last.at_ns)
+                .into_iter()
                 .filter_map(|at| nearest(at)?.procs.get(i).copied().flatten())
                 .map(|sample| mib(sample.rss_kib))
                 .collect();
@@ -249,7 +289,7 @@ fn proc_figures(
 mod tests {
     use super::*;
     use crate::{
-        load::{BlockSeen, ResourceSample},
+        load::{BlockSeen, EngineSample, ResourceSample},
         procstat::{Probe, ProcSample},
     };
 
@@ -283,6 +323,7 @@ mod tests {
             }],
             samples: vec![sample(0.0, 0.0), sample(2.0, 1.0), sample(10.0, 5.0)],
             probes: vec![Probe::new("node0", 1)],
+            engine_samples: Vec::new(),
             load_end_ns: secs(10.0),
             end_ns: secs(11.0),
             drained: false,
@@ -329,6 +370,15 @@ mod tests {
             blocks: Vec::new(),
             samples,
             probes: vec![Probe::new("node0", 1)],
+            engine_samples: (0..=20)
+                .map(|k| EngineSample {
+                    at_ns: secs(5.0 * k as f64),
+                    gauges: BTreeMap::from([
+                        ("pinned_bytes".to_string(), (k as u64 + 1) << 20),
+                        ("block_cache_capacity_bytes".to_string(), 32 << 20),
+                    ]),
+                })
+                .collect(),
             load_end_ns: secs(100.0),
             end_ns: secs(100.0),
             drained: true,
@@ -341,6 +391,12 @@ mod tests {
             vec![110.0, 140.0, 170.0, 190.0]
         );
         assert_eq!((node.rss_start_mib, node.rss_end_mib), (110.0, 190.0));
+        // The engine's gauges at the same steps, from the nearest reading (one every
+        // 5 s, k + 1 MiB at 5k s); capacities left out.
+        assert_eq!(
+            figures.engine_through_window_mib,
+            BTreeMap::from([("pinned".to_string(), vec![3.0, 9.0, 15.0, 19.0])])
+        );
         // A window of whole steps ends on its last step, listed once.
         let figures = analyse(&outcome, 10.0, 60.0);
         assert_eq!(
