@@ -239,7 +239,6 @@ impl FjallKv {
                     // the data (~5 MB a minute at saturation). Partitioned, a table
                     // pins only the top level of each and reads the partitions through
                     // the block cache.
-
                     if column.keys_ascend() {
                         let partitioned = fjall::config::PartitioningPolicy::all(true);
                         options
