@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// With --rpc: the nodes' process ids (comma-separated), for CPU and memory figures.
     #[arg(long, value_delimiter = ',')]
     pub pid: Vec<u32>,
+    /// With --rpc: one node's /metrics URL (its API address), whose storage-engine gauges
+    /// the report traces through the window, as it does node 0's of a started network.
+    #[arg(long)]
+    pub metrics: Option<String>,
     /// Sender accounts (each sends its transactions in nonce order).
     #[arg(long, default_value_t = 2000)]
     pub senders: usize,
@@ -115,6 +119,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 fn options(args: BenchArgs) -> anyhow::Result<BenchOptions> {
     let target = if args.rpc.is_empty() {
+        if args.metrics.is_some() {
+            anyhow::bail!(
+                "--metrics goes with --rpc: for a network the command starts, node 0's gauges are traced already"
+            );
+        }
         TargetOptions::Local(LocalOptions {
             binary: std::env::current_exe()?,
             validators: args.validators,
@@ -138,6 +147,7 @@ fn options(args: BenchArgs) -> anyhow::Result<BenchOptions> {
             faucet_key: args.key.clone(),
             accounts_file: args.accounts_file.clone(),
             pids: args.pid.clone(),
+            metrics: args.metrics.clone(),
         }
     };
     let command = std::env::args()

@@ -32,13 +32,15 @@ pub enum TargetOptions {
     /// Use running nodes: their JSON-RPC URLs; the accounts to use — an `accounts.json`
     /// as `entente init` writes it (first key pays for setup, second deploys, the rest
     /// send; needed on a permissioned chain, where senders must be registered) and/or a
-    /// funded key that pays for setup (senders are then derived keys it funds); and
-    /// optionally the nodes' process ids (for CPU and memory figures).
+    /// funded key that pays for setup (senders are then derived keys it funds);
+    /// optionally the nodes' process ids (for CPU and memory figures) and one node's
+    /// `/metrics` URL (for its storage-engine gauges).
     Remote {
         urls: Vec<String>,
         faucet_key: Option<String>,
         accounts_file: Option<PathBuf>,
         pids: Vec<u32>,
+        metrics: Option<String>,
     },
 }
 
@@ -218,10 +220,22 @@ fn validate(options: &BenchOptions) -> Result<(), BenchError> {
     if options.state_accounts > 100_000_000 {
         return invalid("--state-accounts", "at most 100,000,000");
     }
-    if let TargetOptions::Remote { urls, .. } = &options.target
-        && urls.is_empty()
-    {
-        return invalid("--rpc", "give at least one URL");
+    if let TargetOptions::Remote { urls, metrics, .. } = &options.target {
+        if urls.is_empty() {
+            return invalid("--rpc", "give at least one URL");
+        }
+        let usable = |url: &str| {
+            url.parse::<http::Uri>()
+                .is_ok_and(|uri| uri.scheme_str() == Some("http") && uri.host().is_some())
+        };
+        if let Some(url) = metrics
+            && !usable(url)
+        {
+            return Err(BenchError::Invalid {
+                option: "--metrics",
+                reason: format!("{url}: give an http:// URL of a node's /metrics page"),
+            });
+        }
     }
     Ok(())
 }
@@ -282,6 +296,7 @@ async fn run_entente(
             faucet_key,
             accounts_file,
             pids,
+            ..
         } => {
             let actors = remote_actors(
                 faucet_key.as_deref(),
@@ -385,9 +400,19 @@ async fn run_entente(
     let presign_secs = presign_started.elapsed().as_secs_f64();
 
     probes.push(Probe::this_process());
-    let engine = network
-        .as_ref()
-        .map(|network| RpcClient::new(&network.metrics_url(), options.request_timeout))
+    // The storage-engine gauges: node 0 of a started network, or the node at --metrics.
+    let (engine_url, engine_source) = match (&network, &options.target) {
+        (Some(network), _) => (Some(network.metrics_url()), Some("node0".to_string())),
+        (
+            None,
+            TargetOptions::Remote {
+                metrics: Some(url), ..
+            },
+        ) => (Some(url.clone()), Some(format!("`{url}`"))),
+        (None, _) => (None, None),
+    };
+    let engine = engine_url
+        .map(|url| RpcClient::new(&url, options.request_timeout))
         .transpose()?;
     let start_height = setup::block_number(&main).await?;
     eprintln!("running the load against {description}…");
@@ -419,6 +444,7 @@ async fn run_entente(
         setup_secs,
         figures,
         receipts_ok,
+        engine_source,
     };
     Ok((
         report,
@@ -563,6 +589,7 @@ async fn run_anvil(
         setup_secs,
         figures,
         receipts_ok,
+        engine_source: None,
     })
 }
 
@@ -614,4 +641,66 @@ fn binary_version(binary: &std::path::Path) -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(metrics: Option<&str>) -> BenchOptions {
+        BenchOptions {
+            target: TargetOptions::Remote {
+                urls: vec!["http://127.0.0.1:8545".into()],
+                faucet_key: None,
+                accounts_file: None,
+                pids: Vec::new(),
+                metrics: metrics.map(str::to_owned),
+            },
+            workload: WorkloadKind::Erc20,
+            senders: 10,
+            txs: None,
+            batch_txs: 100,
+            load: LoadConfig {
+                rate_tps: None,
+                warmup: Duration::from_secs(1),
+                window: Duration::from_secs(1),
+                drain_max: Duration::from_secs(1),
+                connections: 1,
+                inflight_max: 100,
+                poll_interval: Duration::from_millis(20),
+                retries_max: 1,
+                progress: false,
+            },
+            state_accounts: 0,
+            compare_anvil: false,
+            anvil_binary: None,
+            anvil_block_time_secs: None,
+            repo_root: PathBuf::from("."),
+            out_dir: PathBuf::from("."),
+            command: "test".into(),
+            setup_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_metrics_url_must_be_an_http_url_of_a_host() {
+        for url in [None, Some("http://127.0.0.1:8645/metrics")] {
+            assert!(validate(&remote(url)).is_ok(), "{url:?}");
+        }
+        for url in [
+            "https://127.0.0.1:8645/metrics",
+            "127.0.0.1:8645",
+            "/metrics",
+            "not a url",
+        ] {
+            match validate(&remote(Some(url))) {
+                Err(BenchError::Invalid { option, reason }) => {
+                    assert_eq!(option, "--metrics");
+                    assert!(reason.contains(url), "{reason}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
 }

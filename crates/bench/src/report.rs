@@ -127,6 +127,9 @@ pub struct RunReport {
     pub figures: RunFigures,
     /// Successful receipts in a sample of the finalised workload: (successes, sampled).
     pub receipts_ok: (u64, u64),
+    /// Whose storage-engine gauges the figures trace: `node0` of a started network, or
+    /// the `--metrics` URL given with `--rpc`; `None`: not sampled.
+    pub engine_source: Option<String>,
 }
 
 /// A whole benchmark report.
@@ -323,12 +326,15 @@ impl Report {
             }
         }
         for run in &self.runs {
+            let Some(source) = &run.engine_source else {
+                continue;
+            };
             if run.figures.engine_through_window_mib.is_empty() {
                 continue;
             }
             let _ = writeln!(
                 s,
-                "\n## {}: node0's storage engine through the window (`/metrics`, every {RSS_STEP_SECS} s, MiB)\n",
+                "\n## {}: storage engine of {source} through the window (`/metrics`, every {RSS_STEP_SECS} s, MiB)\n",
                 run.target
             );
             for (gauge, series) in &run.figures.engine_through_window_mib {

@@ -21,6 +21,8 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// A one-validator network running on its own runtime thread; stopped when dropped.
 struct InProcessNode {
     url: String,
+    /// The API's metrics page.
+    metrics_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -45,6 +47,7 @@ impl InProcessNode {
             config: node.config.clone(),
         };
         let url = format!("http://{}", node.config.rpc.listen);
+        let metrics_url = format!("http://{}/metrics", node.config.api.listen);
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let storage = dir.join("consensus");
@@ -74,6 +77,7 @@ impl InProcessNode {
             .expect("node launched");
         Self {
             url,
+            metrics_url,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
@@ -115,6 +119,7 @@ fn harness_runs_end_to_end_and_writes_a_report() {
             accounts_file: Some(accounts_file),
             // The node runs inside this process: exercise the CPU/memory probe on it.
             pids: vec![std::process::id()],
+            metrics: Some(node.metrics_url.clone()),
         },
         workload: WorkloadKind::Mixed,
         senders: SENDERS,
@@ -150,6 +155,7 @@ fn harness_runs_end_to_end_and_writes_a_report() {
         .block_on(async { tokio::time::timeout(TEST_TIMEOUT, entente_bench::run(options)).await })
         .expect("the harness finished in time")
         .expect("the harness ran");
+    let node_metrics = node.metrics_url.clone();
     drop(node);
 
     assert!(outcome.json.is_file() && outcome.markdown.is_file());
@@ -163,6 +169,19 @@ fn harness_runs_end_to_end_and_writes_a_report() {
             .unwrap()
             > 0
     );
+    // The node's storage-engine gauges, read from its metrics page through the window.
+    let engine = &report["runs"][0]["figures"]["engine_through_window_mib"];
+    assert!(
+        engine["write_buffer"]
+            .as_array()
+            .is_some_and(|series| !series.is_empty()),
+        "no engine trace in {engine}"
+    );
+    assert_eq!(
+        report["runs"][0]["engine_source"],
+        format!("`{}`", node_metrics)
+    );
     let markdown = std::fs::read_to_string(&outcome.markdown).unwrap();
     assert!(markdown.contains("finalised TPS") && markdown.contains("smoke test"));
+    assert!(markdown.contains("storage engine of `http://"));
 }
