@@ -240,6 +240,23 @@ fn validate(options: &BenchOptions) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// Refuses a `--metrics` page that cannot be read or carries no storage-engine gauges,
+/// before the setup changes anything on the chain.
+async fn check_metrics(url: &str, timeout: Duration) -> Result<(), BenchError> {
+    let refused = |reason: String| BenchError::Invalid {
+        option: "--metrics",
+        reason: format!("{url}: {reason}"),
+    };
+    let page = RpcClient::new(url, timeout)?
+        .get()
+        .await
+        .map_err(|err| refused(err.to_string()))?;
+    if load::engine_gauges(&String::from_utf8_lossy(&page)).is_empty() {
+        return Err(refused("no entente_storage_* gauges on that page".into()));
+    }
+    Ok(())
+}
+
 /// How many transactions to pre-sign.
 fn planned_txs(options: &BenchOptions) -> usize {
     if let Some(txs) = options.txs {
@@ -296,8 +313,11 @@ async fn run_entente(
             faucet_key,
             accounts_file,
             pids,
-            ..
+            metrics,
         } => {
+            if let Some(url) = metrics {
+                check_metrics(url, options.request_timeout).await?;
+            }
             let actors = remote_actors(
                 faucet_key.as_deref(),
                 accounts_file.as_deref(),
@@ -408,7 +428,7 @@ async fn run_entente(
             TargetOptions::Remote {
                 metrics: Some(url), ..
             },
-        ) => (Some(url.clone()), Some(format!("`{url}`"))),
+        ) => (Some(url.clone()), Some(url.clone())),
         (None, _) => (None, None),
     };
     let engine = engine_url

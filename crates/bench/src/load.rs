@@ -618,7 +618,7 @@ async fn sample_engine(shared: Arc<Shared>, metrics: Option<RpcClient>) -> Vec<E
 }
 
 /// The `entente_storage_*` gauges of a Prometheus text page, by name without the prefix.
-fn engine_gauges(page: &str) -> BTreeMap<String, u64> {
+pub(crate) fn engine_gauges(page: &str) -> BTreeMap<String, u64> {
     page.lines()
         .filter_map(|line| {
             let mut words = line.split_whitespace();

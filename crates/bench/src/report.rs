@@ -334,7 +334,7 @@ impl Report {
             }
             let _ = writeln!(
                 s,
-                "\n## {}: storage engine of {source} through the window (`/metrics`, every {RSS_STEP_SECS} s, MiB)\n",
+                "\n## {}: storage engine of `{source}` through the window (`/metrics`, every {RSS_STEP_SECS} s, MiB)\n",
                 run.target
             );
             for (gauge, series) in &run.figures.engine_through_window_mib {

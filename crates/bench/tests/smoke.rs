@@ -151,6 +151,18 @@ fn harness_runs_end_to_end_and_writes_a_report() {
         .enable_all()
         .build()
         .expect("runtime");
+    // A --metrics page without storage-engine gauges (the JSON-RPC endpoint) is refused
+    // before the setup touches the chain.
+    let mut wrong_page = options.clone();
+    if let TargetOptions::Remote { metrics, .. } = &mut wrong_page.target {
+        *metrics = Some(node.url.clone());
+    }
+    match runtime.block_on(entente_bench::run(wrong_page)) {
+        Err(entente_bench::BenchError::Invalid { option, .. }) => assert_eq!(option, "--metrics"),
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("a page without gauges was accepted"),
+    }
+    assert!(!out_dir.exists(), "the refused run wrote nothing");
     let outcome = runtime
         .block_on(async { tokio::time::timeout(TEST_TIMEOUT, entente_bench::run(options)).await })
         .expect("the harness finished in time")
@@ -177,10 +189,7 @@ fn harness_runs_end_to_end_and_writes_a_report() {
             .is_some_and(|series| !series.is_empty()),
         "no engine trace in {engine}"
     );
-    assert_eq!(
-        report["runs"][0]["engine_source"],
-        format!("`{}`", node_metrics)
-    );
+    assert_eq!(report["runs"][0]["engine_source"], node_metrics.as_str());
     let markdown = std::fs::read_to_string(&outcome.markdown).unwrap();
     assert!(markdown.contains("finalised TPS") && markdown.contains("smoke test"));
     assert!(markdown.contains("storage engine of `http://"));
