@@ -17,18 +17,21 @@
 //!   from the tree (a jmt delete), not stored as zero.
 //!
 //! Persistence (written by the store's commit, read back through a layered tree reader):
-//! - `Nodes`: `version (8, BE) ‖ nibble count (1) ‖ nibbles packed two per byte` → the
-//!   node in the compact form of [`node_codec`] (smaller than jmt's borsh form), or, for
-//!   an internal node whose path also has a node in a recent version of the same span
-//!   of versions, as its change to that one (most nodes deep in a large tree change one
-//!   child of sixteen). Version first, and a change only refers within its span, so
-//!   dropping whole spans of old versions would be a range delete.
+//! - `Nodes`: the nodes a version writes, in groups of those that share their first
+//!   [`NODE_GROUP_NIBBLES`] path nibbles ([`node_group`]), one entry per group keyed
+//!   `version (8, BE) ‖ path prefix`. Each node is in the compact form of [`node_codec`]
+//!   (smaller than jmt's borsh form), or, for an internal node whose path also has a
+//!   node in a recent version of the same span of versions, as its change to that one
+//!   (most nodes deep in a large tree change one child of sixteen). Version first, and a
+//!   change only refers within its span, so dropping whole spans of old versions would
+//!   be a range delete.
 //! - `Values`: `key hash ‖ version (8, BE)` → tagged value; `Latest`: `key hash` →
 //!   `version (8, BE) ‖ tagged value`. A tagged value is `0x01 ‖ bytes` (present) or
 //!   `0x00` (deleted at that version).
 
 pub(crate) mod cache;
 mod node_codec;
+mod node_group;
 pub mod proof;
 
 use std::sync::Arc;
@@ -40,7 +43,8 @@ use jmt::{
 };
 use sha2::{Digest as _, Sha256};
 
-use self::{cache::Written, node_codec::Stored};
+pub use self::node_group::GROUP_NIBBLES as NODE_GROUP_NIBBLES;
+use self::{cache::Written, node_codec::Stored, node_group::Groups};
 use crate::{
     Account, StateDiff, StorageError,
     kv::{Batch, Column, Kv},
@@ -177,7 +181,8 @@ impl TreeDelta {
         self.batch.values().get(&(self.version, *key))
     }
 
-    /// Adds this version's nodes, versioned values and latest values to `batch`.
+    /// Adds this version's nodes (in their groups), versioned values and latest values
+    /// to `batch`.
     ///
     /// An internal node is written as its change to the node at the same path of the
     /// newest version in `recent` (committed versions still in memory) of the same span
@@ -187,6 +192,7 @@ impl TreeDelta {
     /// version's nodes are sorted by path, so finding the bases is one merged walk.
     pub(crate) fn write_into(&self, batch: &mut Batch, recent: &[&TreeDelta]) -> NodesWritten {
         let mut written = NodesWritten::default();
+        let mut groups = Groups::default();
         let mut bases: Vec<_> = recent
             .iter()
             .filter(|delta| node_codec::same_span(delta.version, self.version))
@@ -216,7 +222,11 @@ impl TreeDelta {
             written.changes += usize::from(change.is_some());
             let value = change.unwrap_or_else(|| node_codec::encode(key.version(), node));
             written.bytes += value.len();
-            batch.put(Column::Nodes, node_key_bytes(key), value);
+            groups.push(path, &value);
+        }
+        for (key, group) in groups.into_entries(self.version) {
+            written.groups += 1;
+            batch.put(Column::Nodes, key, group);
         }
         let version = self.version.to_be_bytes();
         for (key, value) in self.values() {
@@ -244,26 +254,8 @@ pub(crate) struct NodesWritten {
     pub changes: usize,
     /// Bytes of the stored forms.
     pub bytes: usize,
-}
-
-/// Encodes a node key so that keys sort by version, then by path.
-pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
-    let path = key.nibble_path();
-    let count = path.num_nibbles();
-    let mut out = Vec::with_capacity(9 + count.div_ceil(2));
-    out.extend_from_slice(&key.version().to_be_bytes());
-    // A key hash has 64 nibbles, so the count fits a byte.
-    out.push(count as u8);
-    for i in (0..count).step_by(2) {
-        let high = u8::from(path.get_nibble(i));
-        let low = if i + 1 < count {
-            u8::from(path.get_nibble(i + 1))
-        } else {
-            0
-        };
-        out.push(high << 4 | low);
-    }
-    out
+    /// Entries the nodes took ([`node_group`]).
+    pub groups: usize,
 }
 
 fn tagged(value: &Option<OwnedValue>) -> Vec<u8> {
@@ -419,16 +411,24 @@ impl LayeredTree<'_> {
         {
             return Ok(delta.node(node_key).cloned());
         }
-        let Some(bytes) = self.kv.get(Column::Nodes, &node_key_bytes(node_key))? else {
+        let path = node_key.nibble_path();
+        let Some(group) = self.kv.get(
+            Column::Nodes,
+            &node_group::group_key(node_key.version(), path),
+        )?
+        else {
             return Ok(None);
         };
-        match node_codec::decode(node_key.version(), &bytes)? {
+        let Some(bytes) = node_group::find(&group, path)? else {
+            return Ok(None);
+        };
+        match node_codec::decode(node_key.version(), bytes)? {
             Stored::Whole(node) => Ok(Some(node)),
             Stored::Change {
                 base_version,
                 bytes,
             } => {
-                let base_key = NodeKey::new(base_version, node_key.nibble_path().clone());
+                let base_key = NodeKey::new(base_version, path.clone());
                 let base = self.committed_node(&base_key)?.ok_or_else(|| {
                     StorageError::corrupt("state tree node", "the base of a change is missing")
                 })?;

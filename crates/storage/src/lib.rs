@@ -20,7 +20,7 @@ pub mod state;
 pub mod store;
 
 pub use commitment::{
-    TreeDelta,
+    NODE_GROUP_NIBBLES, TreeDelta,
     proof::{PROOF_FORMAT, ProofLeaf, SparseProof, StateProof, verify_state_proof},
 };
 pub use error::{ProofError, StorageError};

@@ -24,7 +24,7 @@
 //! | `codes`         | code hash             | code                                   |
 //! | `values`        | key hash ‖ version    | tagged value (see [`crate::commitment`]) |
 //! | `latest`        | key hash              | version ‖ tagged value                 |
-//! | `nodes`         | version ‖ nibble path | tree node (see [`crate::commitment`])  |
+//! | `nodes`         | version ‖ path prefix | tree nodes (see [`crate::commitment`]) |
 //!
 //! Blocks read back from disk are decoded with the [`BlockCodec`] given at open; it must
 //! be at least as generous as the limits the chain accepted the blocks under (a node

@@ -97,35 +97,92 @@ fn values_roundtrip_and_reject_bad_lengths() {
     assert!(untag(&[]).is_err());
 }
 
+/// The `Nodes` entries (key, group) of `batch`.
+fn node_groups(batch: Batch) -> Vec<(Vec<u8>, Vec<u8>)> {
+    batch
+        .into_ops()
+        .into_iter()
+        .filter_map(|op| match op {
+            crate::kv::Op::Put(Column::Nodes, key, group) => Some((key, group)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The stored form of the node at `key`, read from its group in `kv`.
+fn stored(kv: &MemoryKv, key: &NodeKey) -> Option<Vec<u8>> {
+    let group_key = node_group::group_key(key.version(), key.nibble_path());
+    let group = kv.get(Column::Nodes, &group_key).unwrap()?;
+    node_group::find(&group, key.nibble_path())
+        .unwrap()
+        .map(<[u8]>::to_vec)
+}
+
 #[test]
-fn node_keys_sort_by_version_and_keep_paths_apart() {
-    // jmt does not let code outside it build node keys, so take real ones from trees.
+fn a_versions_nodes_share_entries_by_path_prefix_and_are_read_back_from_them() {
     let kv = MemoryKv::new();
     let mut diff = StateDiff::default();
-    for i in 0..200 {
+    for i in 0..3_000 {
         diff.accounts.insert(addr(i), Some(account(i)));
     }
     let genesis = commit_version(&kv, None, &diff);
-    diff.accounts.retain(|address, _| *address < addr(20));
-    let next = commit_version(&kv, Some(0), &diff);
-    let mut encoded = std::collections::BTreeSet::new();
-    for (delta, version) in [(&genesis, 0u64), (&next, 1)] {
-        for key in delta.batch.nodes().keys() {
-            let bytes = node_key_bytes(key);
-            assert_eq!(bytes[..8], version.to_be_bytes());
-            assert_eq!(bytes[8] as usize, key.nibble_path().num_nibbles());
-            assert_eq!(bytes.len(), 9 + key.nibble_path().num_nibbles().div_ceil(2));
-            assert!(encoded.insert(bytes), "two node keys share an encoding");
+    diff.accounts = (0..300)
+        .map(|i| (addr(i * 7), Some(account(i + 5_000))))
+        .collect();
+    let next = LayeredTree {
+        kv: &kv,
+        recent: &[],
+        committed: Some(0),
+        layers: Vec::new(),
+    }
+    .apply(1, &diff)
+    .unwrap();
+    let mut batch = Batch::new();
+    let written = next.write_into(&mut batch, &[]);
+    let groups = node_groups(batch.clone());
+    kv.write(batch).unwrap();
+
+    assert_eq!(written.nodes, next.nodes_written());
+    assert_eq!(written.groups, groups.len());
+    let prefixes: std::collections::BTreeSet<Vec<u8>> = next
+        .batch
+        .nodes()
+        .keys()
+        .map(|key| {
+            let path = key.nibble_path();
+            let depth = path.num_nibbles().min(NODE_GROUP_NIBBLES);
+            (0..depth).map(|i| u8::from(path.get_nibble(i))).collect()
+        })
+        .collect();
+    assert_eq!(written.groups, prefixes.len(), "one group per prefix");
+    assert!(written.groups < written.nodes);
+    let mut in_groups = 0;
+    for (key, group) in &groups {
+        assert_eq!(key[..8], 1u64.to_be_bytes(), "version first");
+        let prefix = usize::from(key[8]);
+        assert!(prefix <= NODE_GROUP_NIBBLES);
+        assert_eq!(key.len(), 9 + prefix.div_ceil(2));
+        for entry in node_group::entries(group) {
+            let (path, _) = entry.unwrap();
+            assert!(prefix == NODE_GROUP_NIBBLES || usize::from(path[0]) == prefix);
+            in_groups += 1;
         }
     }
-    assert_eq!(
-        encoded.len(),
-        genesis.nodes_written() + next.nodes_written()
-    );
-    let root_key = [&0u64.to_be_bytes()[..], &[0]].concat();
-    assert!(encoded.contains(&root_key));
-    let versions: Vec<u8> = encoded.iter().map(|key| key[7]).collect();
-    assert!(versions.is_sorted(), "keys sort by version first");
+    assert_eq!(in_groups, written.nodes, "every node in exactly one group");
+    let keys: Vec<_> = groups.iter().map(|(key, _)| key).collect();
+    assert!(keys.is_sorted(), "groups are written in key order");
+
+    let fresh = LayeredTree {
+        kv: &kv,
+        recent: &[],
+        committed: Some(1),
+        layers: Vec::new(),
+    };
+    for delta in [&genesis, &next] {
+        for (key, node) in delta.batch.nodes() {
+            assert_eq!(fresh.committed_node(key).unwrap().as_ref(), Some(node));
+        }
+    }
 }
 
 #[test]
@@ -387,13 +444,10 @@ fn nodes_replacing_recent_ones_are_written_as_changes_and_read_back_whole() {
         .apply(version, &diff)
         .unwrap();
         let node_bytes = |batch: Batch| -> Vec<Vec<u8>> {
-            batch
-                .into_ops()
-                .into_iter()
-                .filter_map(|op| match op {
-                    crate::kv::Op::Put(Column::Nodes, _, value) => Some(value),
-                    _ => None,
-                })
+            node_groups(batch)
+                .iter()
+                .flat_map(|(_, group)| node_group::entries(group))
+                .map(|entry| entry.unwrap().1.to_vec())
                 .collect()
         };
         let mut whole = Batch::new();
@@ -442,29 +496,21 @@ fn nodes_replacing_recent_ones_are_written_as_changes_and_read_back_whole() {
         .batch
         .nodes()
         .iter()
-        .find(|(key, _)| {
-            kv.get(Column::Nodes, &node_key_bytes(key))
-                .unwrap()
-                .unwrap()[0]
-                == node_codec::CHANGE
-        })
+        .find(|(key, _)| stored(&kv, key).unwrap()[0] == node_codec::CHANGE)
         .expect("version 19 wrote changes");
     let mut base_version = key.version();
-    let mut base_bytes = kv
-        .get(Column::Nodes, &node_key_bytes(key))
-        .unwrap()
-        .unwrap();
+    let mut base_bytes = stored(&kv, key).unwrap();
     while base_bytes[0] == node_codec::CHANGE {
         base_version -= 1;
         let base_key = NodeKey::new(base_version, key.nibble_path().clone());
-        if let Some(bytes) = kv.get(Column::Nodes, &node_key_bytes(&base_key)).unwrap() {
+        if let Some(bytes) = stored(&kv, &base_key) {
             base_bytes = bytes;
         }
     }
     let mut cut = Batch::new();
     cut.delete(
         Column::Nodes,
-        node_key_bytes(&NodeKey::new(base_version, key.nibble_path().clone())),
+        node_group::group_key(base_version, key.nibble_path()),
     );
     kv.write(cut).unwrap();
     assert!(fresh.committed_node(key).is_err());

@@ -133,6 +133,7 @@ impl Store {
             tree_nodes = nodes.nodes,
             tree_node_changes = nodes.changes,
             tree_node_bytes = nodes.bytes,
+            tree_node_groups = nodes.groups,
             writes,
             ms = started.elapsed().as_millis() as u64,
             "block committed"

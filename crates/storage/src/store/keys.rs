@@ -8,7 +8,7 @@ use crate::StorageError;
 pub(super) const HEAD_KEY: &[u8] = b"head";
 pub(super) const SCHEMA_KEY: &[u8] = b"schema";
 /// Bump when the layout changes; a store of another version refuses to open.
-pub(super) const SCHEMA_VERSION: u32 = 3;
+pub(super) const SCHEMA_VERSION: u32 = 4;
 
 const HEAD_BYTES: usize = 8 + 32 + 32 + 8;
 

@@ -124,7 +124,11 @@ fn reopening_preserves_everything(engine: &Engine) {
 fn foreign_schema_and_corrupt_records_are_errors(engine: &Engine) {
     {
         let store = engine.open();
-        commit_next(&store, diff_with(&[(1, 1)], &[]), vec![receipt(1, vec![])]);
+        commit_next(
+            &store,
+            diff_with(&[(1, 1), (2, 2)], &[]),
+            vec![receipt(1, vec![])],
+        );
     }
     let kv = engine.raw();
     let store = Store::from_kv(kv.clone(), CODEC).unwrap();
@@ -140,12 +144,25 @@ fn foreign_schema_and_corrupt_records_are_errors(engine: &Engine) {
         [0u64.to_be_bytes(), [0; 8]].concat(),
         vec![9],
     );
+    // The group of version 0 under the first nibble of account 1's path (below the root,
+    // an internal node over both accounts), cut after the path of its first node.
+    let nibble = key_hash(&account_preimage(&addr(1))).0[0] >> 4;
+    garbage.put(
+        Column::Nodes,
+        [&0u64.to_be_bytes()[..], &[1, nibble << 4]].concat(),
+        vec![1, nibble << 4],
+    );
     kv.write(garbage).unwrap();
     let corrupt = |err: StorageError| matches!(err, StorageError::Corrupt { .. }) && err.is_fatal();
     let view = store.view(&StateBase::committed(0));
     assert!(corrupt(view.account(&addr(1)).unwrap_err()));
     assert!(corrupt(store.block(0).unwrap_err()));
     assert!(corrupt(store.receipts(0).unwrap_err()));
+    let proof = store.proof(0, &account_preimage(&addr(1))).unwrap_err();
+    assert!(
+        proof.to_string().contains("state tree node group"),
+        "{proof}"
+    );
 
     let mut schema = Batch::new();
     schema.put(
@@ -158,7 +175,7 @@ fn foreign_schema_and_corrupt_records_are_errors(engine: &Engine) {
     assert!(matches!(
         refused,
         Err(StorageError::Schema {
-            expected: 3,
+            expected: 4,
             found: 7
         })
     ));
