@@ -3,9 +3,10 @@
 //!
 //! A new root costs O(keys changed × log₁₆ n) node reads and writes, whatever the size of
 //! the state: only the paths from changed leaves to the root are rewritten, and every
-//! node of version `v` is written once, under its own key. A version without deletions
-//! goes through jmt's batch insert, which rewrites and hashes each node on those paths
-//! once; one with a deletion goes key by key, rehashing the path for every key.
+//! node of version `v` is written once, in its group of version `v` (see `Nodes` below).
+//! A version without deletions goes through jmt's batch insert, which rewrites and
+//! hashes each node on those paths once; one with a deletion goes key by key, rehashing
+//! the path for every key.
 //!
 //! State keys and values (the proof format in [`proof`] refers to these):
 //! - account: preimage `0x01 ‖ address (20)`, value `nonce (8, BE) ‖ balance (32, BE) ‖
