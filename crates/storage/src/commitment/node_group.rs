@@ -53,6 +53,11 @@ impl PackedPath {
         }
     }
 
+    /// The prefix of `path` that chooses its group.
+    fn group_of(path: &NibblePath) -> Self {
+        Self::new(path, path.num_nibbles().min(GROUP_NIBBLES))
+    }
+
     fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -60,7 +65,10 @@ impl PackedPath {
 
 /// The `Nodes` key of the group that holds the node at `path` written at `version`.
 pub(crate) fn group_key(version: Version, path: &NibblePath) -> Vec<u8> {
-    let prefix = PackedPath::new(path, path.num_nibbles().min(GROUP_NIBBLES));
+    entry_key(version, &PackedPath::group_of(path))
+}
+
+fn entry_key(version: Version, prefix: &PackedPath) -> Vec<u8> {
     [&version.to_be_bytes()[..], prefix.as_slice()].concat()
 }
 
@@ -74,8 +82,7 @@ pub(crate) struct Groups {
 impl Groups {
     /// Adds the node at `path` in its stored form `node`.
     pub fn push(&mut self, path: &NibblePath, node: &[u8]) {
-        let prefix = PackedPath::new(path, path.num_nibbles().min(GROUP_NIBBLES));
-        let group = self.groups.entry(prefix).or_default();
+        let group = self.groups.entry(PackedPath::group_of(path)).or_default();
         group.extend_from_slice(PackedPath::new(path, path.num_nibbles()).as_slice());
         UInt(node.len() as u64).write(group);
         group.extend_from_slice(node);
@@ -83,10 +90,9 @@ impl Groups {
 
     /// The `Nodes` entries of the groups, for nodes written at `version`.
     pub fn into_entries(self, version: Version) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
-        let version = version.to_be_bytes();
         self.groups
             .into_iter()
-            .map(move |(prefix, group)| ([&version[..], prefix.as_slice()].concat(), group))
+            .map(move |(prefix, group)| (entry_key(version, &prefix), group))
     }
 }
 
